@@ -1,0 +1,114 @@
+"""The `screener` command: a thin door onto the engine, the rules and the checks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.content import flows_dir, load_content
+from bot.yamlsource import YamlFileError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="screener", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    chat = commands.add_parser("chat", help="talk to the bot in the terminal")
+    chat.add_argument("--lang", default=None, help="start in this language (en, es, vi, pa, hi)")
+    chat.add_argument("--channel", choices=("sms", "whatsapp"), default="sms")
+    chat.set_defaults(handler=_chat)
+
+    check = commands.add_parser("check", help="JSON household profile in, JSON programs out")
+    check.add_argument("file", help="a JSON file, or - for standard input")
+    check.set_defaults(handler=_check)
+
+    lint = commands.add_parser("lint", help="check flows, rules and translations")
+    lint.add_argument("--flows", type=Path, default=None, help="the flows folder to check")
+    lint.set_defaults(handler=_lint)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except YamlFileError as error:
+        print(error, file=sys.stderr)
+        print("Run `screener lint` for all problems.", file=sys.stderr)
+        return 2
+
+
+def _chat(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
+    from bot.engine import step
+
+    stdin = stdin or sys.stdin
+    content = load_content()
+    interactive = stdin.isatty()
+    session: dict[str, Any] | None = None
+    if interactive:
+        print("Type as a resident would. Ctrl-D to quit.\n")
+    for line in _lines(stdin, interactive):
+        result = step(content, session, line, time.time(), lang=args.lang,
+                      channel=args.channel)
+        session = result.session
+        for reply in result.replies:
+            print(reply)
+            print()
+    return 0
+
+
+def _lines(stdin: TextIO, interactive: bool):
+    while True:
+        if interactive:
+            print("you> ", end="", flush=True)
+        line = stdin.readline()
+        if not line:
+            return
+        yield line.rstrip("\n")
+
+
+def _check(args: argparse.Namespace) -> int:
+    from bot.rules import load_rules
+
+    raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    try:
+        profile = json.loads(raw)
+    except json.JSONDecodeError as error:
+        print(f"{args.file}:{error.lineno}: not valid JSON: {error.msg}", file=sys.stderr)
+        return 2
+    if not isinstance(profile, dict):
+        print(f"{args.file}:1: the profile must be a JSON object of answers", file=sys.stderr)
+        return 2
+    rules = load_rules(flows_dir() / "programs.yaml")
+    programs = [
+        {
+            "id": program.id,
+            "name": program.name,
+            "summary": program.summary,
+            "apply": program.apply,
+            "caution": program.caution,
+        }
+        for program in rules.match(profile)
+    ]
+    json.dump({"rules_version": rules.version, "programs": programs}, sys.stdout, indent=2,
+              ensure_ascii=False)
+    print()
+    return 0
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from bot.lint import lint
+
+    problems = lint(args.flows or flows_dir())
+    for problem in problems:
+        print(problem)
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    print(f"{errors} errors, {warnings} warnings", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Everything staff and translators edit, loaded once: the flow, the rules and the catalogs.
+
+The engine reads texts only through `Content.text`/`Content.message`, so every word a resident
+sees comes from YAML and is translated through gettext.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.flow import FLOWS_DIR, Flow, load_flow
+from bot.i18n import DEFAULT_TRANSLATIONS_DIR, Catalogs
+from bot.rules import Rules, load_rules
+
+
+@dataclass(frozen=True)
+class Content:
+    flow: Flow
+    rules: Rules
+    catalogs: Catalogs
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self.catalogs.languages
+
+    def text(self, lang: str, msgid: str, **params: Any) -> str:
+        """`msgid` in `lang`, with {placeholders} filled; unknown ones stay visible, never crash."""
+        translated = self.catalogs.gettext(lang, msgid)
+        return string.Formatter().vformat(translated, (), _Params(params)) if params else translated
+
+    def message(self, lang: str, key: str, **params: Any) -> str:
+        return self.text(lang, self.flow.messages[key], **params)
+
+    def command_words(self, name: str, lang: str) -> tuple[str, ...]:
+        """A command's words in `lang`, plus English (always understood)."""
+        table = self.flow.commands[name]
+        return tuple(dict.fromkeys([*table.get(lang, ()), *table.get("en", ())]))
+
+
+class _Params(dict):
+    def __init__(self, values: Mapping[str, Any]):
+        super().__init__(values)
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def flows_dir() -> Path:
+    return Path(os.environ.get("SCREENER_FLOWS_DIR") or FLOWS_DIR)
+
+
+def load_content(flows: str | Path | None = None,
+                 translations: str | Path | None = None) -> Content:
+    """Load the flow, rules and catalogs; raise YamlFileError with path:line problems."""
+    folder = Path(flows) if flows else flows_dir()
+    return Content(
+        flow=load_flow(folder / "screener.yaml"),
+        rules=load_rules(folder / "programs.yaml"),
+        catalogs=Catalogs.load(translations or DEFAULT_TRANSLATIONS_DIR),
+    )

@@ -1,0 +1,385 @@
+"""The conversation engine: a pure function of (content, session, inbound text, time).
+
+`step` returns the new session, the replies to send and events that describe what happened
+(for counters and the host). It performs no I/O: the web hook, the terminal chat and the
+tests all call it the same way, so what staff preview is what residents get.
+
+A session is plain JSON-serialisable data. `None` means "no session": a new contact, or a
+contact whose data was erased (STOP).
+"""
+
+from __future__ import annotations
+
+import copy
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import results
+from bot.content import Content
+from bot.flow import RESULTS, Question, applies
+from bot.questions import Context, Reading, reader_for
+from bot.questions.normalize import matches_phrase
+from bot.segments import split
+
+SESSION_FORMAT = 1
+MAX_INBOUND_CHARS = 1600
+COMMANDS = ("stop", "start", "help", "back", "restart", "language", "skip", "more")
+# The re-prompt a question's own `retry` text replaces, per type.
+DEFAULT_RETRY = {
+    "number": "retry_number", "money": "retry_money", "yes_no": "retry_yes_no",
+    "choice": "retry_choice", "zip": "retry_zip", "text": "retry_text",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened in a turn, for funnels and for the host to act on."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Slow work for a worker (the host enqueues it)."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Step:
+    session: dict[str, Any] | None
+    replies: list[str]
+    events: list[Event] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+
+
+def new_session(content: Content, now: float, lang: str = "en") -> dict[str, Any]:
+    return {
+        "format": SESSION_FORMAT,
+        "flow": content.flow.fingerprint,
+        "lang": lang if lang in content.languages else "en",
+        "stage": "asking",
+        "question": content.flow.first.id,
+        "answers": {},
+        "trail": [],
+        "misses": 0,
+        "programs": [],
+        "page": 0,
+        "created": now,
+        "updated": now,
+    }
+
+
+def step(content: Content, session: dict[str, Any] | None, text: str, now: float,
+         lang: str | None = None, channel: str = "sms") -> Step:
+    """Advance one conversation by one inbound message.
+
+    `lang` forces a language (e.g. `screener chat --lang es`); `channel` decides how long
+    replies are split: SMS by the segment budget, WhatsApp only at Twilio's 1,600 characters.
+    """
+    turn = _Turn(content, copy.deepcopy(session) if session else None, now, channel)
+    turn.handle(clean(text), lang)
+    return turn.finish()
+
+
+def clean(text: str | None) -> str:
+    """Normalise an inbound body: NFC, no control characters, bounded length."""
+    text = unicodedata.normalize("NFC", text or "")[:MAX_INBOUND_CHARS]
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+
+
+class _Turn:
+    """The work of one `step`: collects replies and events while changing the session."""
+
+    def __init__(self, content: Content, session: dict[str, Any] | None, now: float,
+                 channel: str):
+        self.content = content
+        self.channel = channel
+        self.flow = content.flow
+        self.session = session
+        self.now = now
+        self.pieces: list[str] = []
+        self.events: list[Event] = []
+        self.jobs: list[Job] = []
+
+    # -- entry --------------------------------------------------------------------------------
+    def handle(self, text: str, lang: str | None) -> None:
+        if self.session is None:
+            self._first_contact(text, lang)
+            return
+        if lang and lang in self.content.languages:
+            self.session["lang"] = lang
+        moved = self.session.get("flow") != self.flow.fingerprint and self._migrate()
+        command = self._command(text)
+        if moved and command is None:
+            self.ask()
+            return
+        if command is None and self._idle():
+            self.session["stage"] = "idle_offer"
+            self.say("idle_return")
+            return
+        if command:
+            self.events.append(Event("command", {"command": command}))
+            getattr(self, f"_on_{command}")()
+            return
+        stage = self.session["stage"]
+        if stage == "idle_offer":
+            self._on_idle_choice(text)
+        elif stage == RESULTS:
+            self._on_results_reply(text)
+        else:
+            self._on_answer(text)
+
+    def finish(self) -> Step:
+        if self.session is not None:
+            self.session["updated"] = self.now
+        budget = None if self.channel == "whatsapp" else self.flow.settings.results_page_segments
+        reply = "\n".join(piece for piece in self.pieces if piece)
+        return Step(self.session, split(reply, budget), self.events, self.jobs)
+
+    # -- helpers ------------------------------------------------------------------------------
+    @property
+    def lang(self) -> str:
+        return self.session["lang"] if self.session else "en"
+
+    def say(self, key: str, **params: Any) -> None:
+        self.pieces.append(self.content.message(self.lang, key, **params))
+
+    def say_text(self, msgid: str, **params: Any) -> None:
+        self.pieces.append(self.content.text(self.lang, msgid, **params))
+
+    def _command(self, text: str) -> str | None:
+        for name in COMMANDS:
+            if matches_phrase(text, self.content.command_words(name, self.lang)):
+                return name
+        return None
+
+    def _idle(self) -> bool:
+        idle_seconds = self.flow.settings.idle_minutes * 60
+        return (
+            self.session["stage"] == "asking"
+            and bool(self.session["trail"])
+            and self.now - self.session.get("updated", self.now) > idle_seconds
+        )
+
+    def _facts(self) -> dict[str, Any]:
+        return self.content.rules.facts(self.session["answers"])
+
+    @property
+    def question(self) -> Question:
+        question = self.flow.question(self.session["question"])
+        assert question is not None  # _migrate keeps the pointer valid
+        return question
+
+    def ask(self) -> None:
+        """Say the current question (or show the results if the flow has ended)."""
+        if self.session["stage"] == RESULTS:
+            self._show_page()
+            return
+        question = self.question
+        self.say_text(question.ask)
+        for number, choice in enumerate(question.choices, start=1):
+            self.pieces.append(f"{number} {self.content.text(self.lang, choice.label)}")
+
+    # -- starting, stopping, moving -----------------------------------------------------------
+    def _first_contact(self, text: str, lang: str | None) -> None:
+        self.session = new_session(self.content, self.now, lang or "en")
+        if self._command(text) == "stop":
+            self._on_stop()
+            return
+        self.events.append(Event("started"))
+        self.say("welcome")
+        self.ask()
+
+    def _on_stop(self) -> None:
+        self.say("stopped")
+        self.session = None
+        self.events.append(Event("opted_out"))
+
+    def _on_start(self) -> None:
+        lang = self.lang
+        self.session = new_session(self.content, self.now, lang)
+        self.events.append(Event("opted_in"))
+        self.say("started")
+        self.ask()
+
+    def _on_restart(self) -> None:
+        lang = self.lang
+        self.session = new_session(self.content, self.now, lang)
+        self.events.append(Event("restarted"))
+        self.say("restarted")
+        self.ask()
+
+    def _on_help(self) -> None:
+        if self.session["stage"] == "asking" and self.question.help:
+            self.say_text(self.question.help)
+        self.say("help")
+        if self.session["stage"] == RESULTS:
+            self.say("results_prompt", count=len(self.session["programs"]))
+        else:
+            self.ask()
+
+    def _on_back(self) -> None:
+        trail = self.session["trail"]
+        if not trail:
+            self.say("back_at_start")
+            self.ask()
+            return
+        last = trail.pop()
+        for answer_id in last["set"]:
+            self.session["answers"].pop(answer_id, None)
+        self.session.update(stage="asking", question=last["id"], misses=0, programs=[], page=0)
+        self.ask()
+
+    def _on_language(self) -> None:
+        self.say("language_only_english")
+        self.ask()
+
+    def _on_skip(self) -> None:
+        if self.session["stage"] != "asking":
+            self._on_results_reply("")
+            return
+        if not self.question.optional:
+            self.say("not_optional")
+            self.ask()
+            return
+        self._record(None, Reading(None))
+
+    def _on_more(self) -> None:
+        if self.session["stage"] != RESULTS:
+            self.ask()
+            return
+        pages = results.paginate(self.content, self.lang, self._programs())
+        if self.session["page"] + 1 >= len(pages):
+            self.say("results_no_more")
+            self.say("results_prompt", count=len(self.session["programs"]))
+            return
+        self.session["page"] += 1
+        self._show_page()
+
+    def _on_idle_choice(self, text: str) -> None:
+        choice = text.strip().rstrip(".")
+        if choice == "1":
+            self.session["stage"] = "asking"
+            self.ask()
+        elif choice == "2":
+            self._on_restart()
+        else:
+            self.say("idle_choice_retry")
+
+    # -- answering ----------------------------------------------------------------------------
+    def _on_answer(self, text: str) -> None:
+        question = self.question
+        context = Context(self.lang, self.flow.words)
+        reading = reader_for(question.type)(question, text, context)
+        if not reading.understood:
+            self._misunderstood(question, reading)
+            return
+        self._record(reading.value, reading)
+
+    def _misunderstood(self, question: Question, reading: Reading) -> None:
+        self.session["misses"] += 1
+        self.events.append(Event("misunderstood", {"question": question.id}))
+        if question.retry and reading.retry == DEFAULT_RETRY[question.type]:
+            self.say_text(question.retry)
+        else:
+            self.say(reading.retry or DEFAULT_RETRY[question.type], **reading.retry_params)
+        if self.session["misses"] >= self.flow.settings.misses_before_help:
+            self.say("offer_help")
+
+    def _record(self, value: Any, reading: Reading) -> None:
+        question = self.question
+        answers = self.session["answers"]
+        answers[question.id] = value
+        written = [question.id]
+        choice = next((c for c in question.choices if c.value == value), None)
+        if choice:
+            answers.update(choice.sets)
+            written.extend(choice.sets)
+        self.session["trail"].append({"id": question.id, "set": written})
+        self.session["misses"] = 0
+        self.events.append(Event("answered", {"question": question.id}))
+        if reading.note:
+            self.say(reading.note, **reading.note_params)
+        self._go_to(self._next_open(self.flow.target_after(question, self._facts())))
+
+    def _next_open(self, target: str) -> str:
+        """The first question from `target` on that applies and is not answered yet."""
+        facts = self._facts()
+        seen: set[str] = set()
+        while target != RESULTS and target not in seen:
+            seen.add(target)
+            question = self.flow.question(target)
+            if question is None:
+                return RESULTS
+            if question.id not in self.session["answers"] and applies(question, facts):
+                return target
+            target = self.flow.target_after(question, facts)
+        return RESULTS
+
+    def _go_to(self, target: str) -> None:
+        if target == RESULTS:
+            self._finish_screening()
+            return
+        self.session.update(stage="asking", question=target)
+        self.ask()
+
+    # -- results ------------------------------------------------------------------------------
+    def _programs(self) -> list[Any]:
+        return [self.content.rules.program(pid) for pid in self.session["programs"]]
+
+    def _finish_screening(self) -> None:
+        matched = self.content.rules.match(self.session["answers"])
+        self.session.update(stage=RESULTS, question=None,
+                            programs=[p.id for p in matched], page=0)
+        self.events.append(Event("results", {"programs": [p.id for p in matched]}))
+        self._show_page()
+
+    def _show_page(self) -> None:
+        self.pieces.append(
+            results.render_page(self.content, self.lang, self._programs(), self.session["page"])
+        )
+
+    def _on_results_reply(self, text: str) -> None:
+        programs = self._programs()
+        number = text.strip().lstrip("#").rstrip(".")
+        if number.isdigit() and 1 <= int(number) <= len(programs):
+            program = programs[int(number) - 1]
+            self.events.append(Event("details", {"program": program.id}))
+            self.pieces.append(results.render_details(self.content, self.lang, program))
+            return
+        if programs:
+            self.say("results_prompt", count=len(programs))
+        else:
+            self.say("results_none")
+
+    # -- flow edits under a live session ------------------------------------------------------
+    def _migrate(self) -> bool:
+        """Keep a conversation going after staff changed the flow: never leave it stuck.
+
+        Returns True when the resident is moved to another question (which must be asked
+        before any answer is read)."""
+        session = self.session
+        known = self.flow.answer_ids
+        session["answers"] = {k: v for k, v in session["answers"].items() if k in known}
+        session["trail"] = [t for t in session["trail"] if self.flow.question(t["id"])]
+        session["flow"] = self.flow.fingerprint
+        self.events.append(Event("flow_changed"))
+        if session["stage"] == RESULTS:
+            matched = self.content.rules.match(session["answers"])
+            session.update(programs=[p.id for p in matched], page=0)
+            return False
+        current = self.flow.question(session.get("question") or "")
+        if current and applies(current, self._facts()):
+            return False
+        self.say("flow_changed")
+        target = self._next_open(self.flow.first.id)
+        if target == RESULTS:
+            matched = self.content.rules.match(session["answers"])
+            session.update(stage=RESULTS, question=None, programs=[p.id for p in matched], page=0)
+        else:
+            session.update(stage="asking", question=target)
+        return True

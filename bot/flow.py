@@ -1,0 +1,291 @@
+"""The question flow (`flows/screener.yaml`) as plain, immutable data.
+
+Loading checks everything that would make the engine misbehave (unknown `goto` targets,
+conditions that do not parse, duplicate ids) and reports it as `path:line: problem`, so a
+broken edit is caught by `screener lint` and never reaches a resident.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.expressions import Expression, ExpressionError, parse
+from bot.yamlsource import (
+    Problem,
+    SourceList,
+    SourceMap,
+    YamlFileError,
+    load_yaml,
+    schema_problems,
+)
+
+FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
+RESULTS = "results"
+QUESTION_TYPES = ("choice", "yes_no", "number", "money", "zip", "text")
+# Messages the engine sends by key; the texts are the staff's.
+REQUIRED_MESSAGES = (
+    "welcome", "help", "offer_help", "back_at_start", "restarted", "stopped", "started",
+    "flow_changed", "idle_return", "idle_choice_retry", "understood_number", "understood_money",
+    "zip_outside_county", "retry_number", "retry_number_range", "retry_money",
+    "retry_money_hourly", "retry_yes_no", "retry_choice", "retry_zip", "retry_zip_unknown",
+    "retry_text", "not_optional", "results_header", "results_more", "results_last",
+    "results_none", "results_no_more", "results_prompt", "details_apply", "details_footer",
+    "language_only_english",
+)
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    words: tuple[str, ...] = ()
+    sets: Mapping[str, Any] = field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Branch:
+    condition: Expression | None
+    goto: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    ask: str
+    help: str | None = None
+    retry: str | None = None
+    when: Expression | None = None
+    optional: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Choice, ...] = ()
+    branches: tuple[Branch, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Settings:
+    misses_before_help: int = 2
+    idle_minutes: int = 240
+    question_segments: int = 2
+    results_page_segments: int = 3
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    version: int
+    fingerprint: str
+    settings: Settings
+    messages: Mapping[str, str]
+    commands: Mapping[str, Mapping[str, tuple[str, ...]]]
+    words: Mapping[str, Mapping[str, tuple[str, ...]]]
+    questions: tuple[Question, ...]
+    path: str = ""
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def position(self, question_id: str) -> int:
+        return next(i for i, q in enumerate(self.questions) if q.id == question_id)
+
+    @property
+    def first(self) -> Question:
+        return self.questions[0]
+
+    def target_after(self, question: Question, facts: Mapping[str, Any]) -> str:
+        """Where the flow goes after `question`: a question id or RESULTS (conditions aside)."""
+        for branch in question.branches:
+            if branch.condition is None or _holds(branch.condition, facts):
+                return branch.goto
+        index = self.position(question.id) + 1
+        return self.questions[index].id if index < len(self.questions) else RESULTS
+
+    @property
+    def answer_ids(self) -> set[str]:
+        """Every answer the flow can record, including those a choice `sets`."""
+        ids = {q.id for q in self.questions}
+        for question in self.questions:
+            for choice in question.choices:
+                ids.update(choice.sets)
+        return ids
+
+
+def _holds(condition: Expression, facts: Mapping[str, Any]) -> bool:
+    try:
+        return condition.is_true(facts)
+    except ExpressionError:
+        return False
+
+
+def applies(question: Question, facts: Mapping[str, Any]) -> bool:
+    """Whether to ask `question`. A `when` that cannot be evaluated means 'ask'."""
+    if question.when is None:
+        return True
+    try:
+        return question.when.is_true(facts)
+    except ExpressionError:
+        return True
+
+
+def load_flow(path: str | Path = FLOWS_DIR / "screener.yaml") -> Flow:
+    """Load and check the flow; raise YamlFileError listing every error with its line."""
+    flow, problems = read_flow(path)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or flow is None:
+        raise YamlFileError(errors)
+    return flow
+
+
+def read_flow(path: str | Path) -> tuple[Flow | None, list[Problem]]:
+    """The flow (None if unusable) and every problem found while reading it."""
+    path = str(path)
+    text = Path(path).read_text(encoding="utf-8") if Path(path).exists() else None
+    if text is None:
+        return None, [Problem(path, 1, "the flow file does not exist")]
+    data = load_yaml(path, text)
+    schema = json.loads((FLOWS_DIR / "screener.schema.json").read_text(encoding="utf-8"))
+    problems = schema_problems(data, schema, path)
+    if problems:
+        return None, problems
+    return _build(data, path, hashlib.sha256(text.encode()).hexdigest()[:12])
+
+
+def _build(data: SourceMap, path: str, digest: str) -> tuple[Flow | None, list[Problem]]:
+    problems: list[Problem] = []
+    messages: SourceMap = data["messages"]
+    for key in REQUIRED_MESSAGES:
+        if key not in messages:
+            problems.append(Problem(path, messages.line, f"messages: '{key}' is missing"))
+    for key in messages:
+        if key not in REQUIRED_MESSAGES:
+            hint = _did_you_mean(key, REQUIRED_MESSAGES)
+            problems.append(
+                Problem(path, messages.line_of(key), f"messages: '{key}' is never used{hint}",
+                        "warning")
+            )
+    questions = tuple(_question(q, path, problems) for q in data["questions"])
+    _check_ids_and_targets(questions, data["questions"], path, problems)
+    raw_settings = data.get("settings", {})
+    budget = raw_settings.get("budget", {})
+    settings = Settings(
+        misses_before_help=raw_settings.get("misses_before_help", 2),
+        idle_minutes=raw_settings.get("idle_minutes", 240),
+        question_segments=budget.get("question_segments", 2),
+        results_page_segments=budget.get("results_page_segments", 3),
+    )
+    flow = Flow(
+        name=data["flow"],
+        version=data["version"],
+        fingerprint=f"{data['version']}-{digest}",
+        settings=settings,
+        messages=dict(messages),
+        commands=_words_table(data["commands"]),
+        words=_words_table(data["words"]),
+        questions=questions,
+        path=path,
+    )
+    return flow, problems
+
+
+def _words_table(raw: Mapping[str, Mapping[str, list[str]]]) -> dict[str, dict[str, tuple]]:
+    return {name: {lang: tuple(words) for lang, words in by_lang.items()}
+            for name, by_lang in raw.items()}
+
+
+def _condition(raw: Any, path: str, line: int, problems: list[Problem]) -> Expression | None:
+    if raw is None:
+        return None
+    try:
+        return parse(raw)
+    except ExpressionError as error:
+        problems.append(Problem(path, line, str(error)))
+        return None
+
+
+def _question(raw: SourceMap, path: str, problems: list[Problem]) -> Question:
+    choices = tuple(
+        Choice(
+            value=c["value"],
+            label=c["label"],
+            words=tuple(c.get("words", ())),
+            sets=dict(c.get("sets", {})),
+            line=c.line,
+        )
+        for c in raw.get("choices", ())
+    )
+    branches = SourceList(raw.get("next", ()))
+    question = Question(
+        id=raw["id"],
+        type=raw["type"],
+        ask=raw["ask"],
+        help=raw.get("help"),
+        retry=raw.get("retry"),
+        when=_condition(raw.get("when"), path, raw.line_of("when"), problems),
+        optional=raw.get("optional", False),
+        minimum=raw.get("min"),
+        maximum=raw.get("max"),
+        choices=choices,
+        branches=tuple(
+            Branch(_condition(b.get("if"), path, b.line_of("if"), problems), b["goto"], b.line)
+            for b in branches
+        ),
+        line=raw.line,
+    )
+    _check_question_shape(question, raw, path, problems)
+    return question
+
+
+def _check_question_shape(question: Question, raw: SourceMap, path: str,
+                          problems: list[Problem]) -> None:
+    where = f"question '{question.id}'"
+    if question.type == "choice" and not question.choices:
+        problems.append(
+            Problem(path, raw.line_of("type"), f"{where} is a choice but has no choices")
+        )
+    if question.type != "choice" and question.choices:
+        problems.append(Problem(path, raw.line_of("choices"),
+                                f"{where} has choices but its type is '{question.type}'"))
+    if question.minimum is not None and question.maximum is not None \
+            and question.minimum > question.maximum:
+        problems.append(Problem(path, raw.line_of("min"), f"{where}: min is larger than max"))
+    seen: set[str] = set()
+    for choice in question.choices:
+        if choice.value in seen:
+            problems.append(Problem(path, choice.line,
+                                    f"{where}: the choice value '{choice.value}' appears twice"))
+        seen.add(choice.value)
+
+
+def _check_ids_and_targets(questions: tuple[Question, ...], raw: SourceList, path: str,
+                           problems: list[Problem]) -> None:
+    ids = [q.id for q in questions]
+    for index, question in enumerate(questions):
+        if question.id == RESULTS:
+            problems.append(
+                Problem(path, question.line, f"'{RESULTS}' is reserved for the results")
+            )
+        if ids.index(question.id) != index:
+            first = questions[ids.index(question.id)].line
+            problems.append(Problem(path, raw[index].line_of("id"),
+                                    f"the question id '{question.id}' is used twice "
+                                    f"(first on line {first})"))
+        for branch in question.branches:
+            if branch.goto != RESULTS and branch.goto not in ids:
+                hint = _did_you_mean(branch.goto, [*ids, RESULTS])
+                problems.append(Problem(path, branch.line,
+                                        f"goto '{branch.goto}' is not a question id{hint}"))
+
+
+def _did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, options, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,161 @@
+"""`screener lint`: every check on what staff and translators edit, as `path:line: problem`.
+
+The flow's own loading checks (syntax, schema, unknown targets, duplicate ids, conditions
+that do not parse) come first; then the checks that need the whole picture: questions no path
+reaches, paths that never reach the results, names in conditions nobody sets, words that
+collide with commands, texts over their SMS budget, then the rules and the services.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from pathlib import Path
+
+from bot.expressions import Expression
+from bot.flow import RESULTS, Flow, read_flow
+from bot.questions.normalize import bare
+from bot.rules import lint_rules, load_rules
+from bot.segments import segments
+from bot.yamlsource import Problem, YamlFileError
+
+
+def lint(flows_dir: Path) -> list[Problem]:
+    """All problems in the flow, the rules and the services under `flows_dir`."""
+    flow_path = flows_dir / "screener.yaml"
+    try:
+        flow, problems = read_flow(flow_path)
+    except YamlFileError as error:
+        flow, problems = None, list(error.problems)
+    asked = flow.answer_ids if flow else set()
+    problems += lint_rules(flows_dir / "programs.yaml", asked)
+    if flow is not None:
+        problems += graph_problems(flow)
+        problems += condition_problems(flow, _rule_names(flows_dir))
+        problems += collision_problems(flow)
+        problems += budget_problems(flow)
+    problems += _service_problems(flows_dir)
+    return problems
+
+
+def _rule_names(flows_dir: Path) -> set[str] | None:
+    """Names the rules compute (derived values), or None when the rules do not load."""
+    try:
+        return set(load_rules(flows_dir / "programs.yaml").facts({}))
+    except YamlFileError:
+        return None
+
+
+def _service_problems(flows_dir: Path) -> list[Problem]:
+    path = flows_dir / "services.yaml"
+    if not path.exists():
+        return []
+    from bot.services import lint_services
+
+    return lint_services(path)
+
+
+def _edges(flow: Flow) -> dict[str, set[str]]:
+    """Every place a question can lead to (any branch, or falling through to the next one)."""
+    edges: dict[str, set[str]] = {}
+    for index, question in enumerate(flow.questions):
+        targets = {branch.goto for branch in question.branches}
+        if not any(branch.condition is None for branch in question.branches):
+            following = flow.questions[index + 1].id if index + 1 < len(flow.questions) else RESULTS
+            targets.add(following)
+        edges[question.id] = targets
+    return edges
+
+
+def _reachable(edges: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = {start}, [start]
+    while todo:
+        for target in edges.get(todo.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def graph_problems(flow: Flow) -> list[Problem]:
+    edges = _edges(flow)
+    reached = _reachable(edges, flow.first.id)
+    problems = [
+        Problem(flow.path, q.line, f"question '{q.id}' is never asked: no question leads to it")
+        for q in flow.questions if q.id not in reached
+    ]
+    problems += [
+        Problem(flow.path, q.line,
+                f"from question '{q.id}' the flow never reaches the results (it loops)")
+        for q in flow.questions if q.id in reached and RESULTS not in _reachable(edges, q.id)
+    ]
+    return problems
+
+
+def _conditions(flow: Flow) -> Iterator[tuple[Expression, int]]:
+    for question in flow.questions:
+        if question.when is not None:
+            yield question.when, question.line
+        for branch in question.branches:
+            if branch.condition is not None:
+                yield branch.condition, branch.line
+
+
+def condition_problems(flow: Flow, rule_names: set[str] | None) -> list[Problem]:
+    """Names in `when`/`if` conditions that no question and no rule value provides."""
+    if rule_names is None:
+        return []
+    known = flow.answer_ids | rule_names
+    problems = []
+    for condition, line in _conditions(flow):
+        for name in sorted(condition.names - known):
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(Problem(flow.path, line,
+                                    f"the condition uses '{name}', which no question asks{hint}"))
+    return problems
+
+
+def collision_problems(flow: Flow) -> list[Problem]:
+    """An answer word that is also a command word would be taken as the command."""
+    problems = []
+    for question in flow.questions:
+        for choice in question.choices:
+            for word in (choice.label, *choice.words):
+                command = _command_named(flow, word)
+                if command:
+                    problems.append(Problem(flow.path, choice.line,
+                                            f"the choice word '{word}' is also the {command} "
+                                            "command; residents would trigger the command"))
+    for kind, by_lang in flow.words.items():
+        for words in by_lang.values():
+            for word in words:
+                command = _command_named(flow, word)
+                if command:
+                    problems.append(Problem(flow.path, 1,
+                                            f"the {kind} word '{word}' is also the {command} "
+                                            "command"))
+    return problems
+
+
+def _command_named(flow: Flow, word: str) -> str | None:
+    wanted = bare(word)
+    for command, by_lang in flow.commands.items():
+        if any(bare(w) == wanted for words in by_lang.values() for w in words):
+            return command
+    return None
+
+
+def budget_problems(flow: Flow) -> list[Problem]:
+    """Questions (with their choices) over the segment budget, in English."""
+    budget = flow.settings.question_segments
+    problems = []
+    for question in flow.questions:
+        text = "\n".join([question.ask, *(f"{i} {c.label}"
+                                          for i, c in enumerate(question.choices, 1))])
+        used = segments(text)
+        if used > budget:
+            problems.append(Problem(flow.path, question.line,
+                                    f"question '{question.id}' takes {used} SMS segments in en; "
+                                    f"the budget is {budget}"))
+    return problems
