@@ -36,10 +36,14 @@ class Content:
     def message(self, lang: str, key: str, **params: Any) -> str:
         return self.text(lang, self.flow.messages[key], **params)
 
-    def command_words(self, name: str, lang: str) -> tuple[str, ...]:
-        """A command's words in `lang`, plus English (always understood)."""
-        table = self.flow.commands[name]
-        return tuple(dict.fromkeys([*table.get(lang, ()), *table.get("en", ())]))
+    def command_words(self, name: str, lang: str | None = None) -> tuple[str, ...]:
+        """A command's words in `lang` plus English; with no `lang`, in every language.
+
+        The engine understands commands in every language: a resident who switched to
+        English may still text AYUDA or DỪNG."""
+        table = self.flow.commands.get(name, {})
+        langs = [lang, "en"] if lang else list(table)
+        return tuple(dict.fromkeys(w for code in langs for w in table.get(code, ())))
 
 
 class _Params(dict):

@@ -19,7 +19,8 @@ from bot import results
 from bot.content import Content
 from bot.flow import RESULTS, Question, applies
 from bot.questions import Context, Reading, reader_for
-from bot.questions.normalize import matches_phrase
+from bot.language import detect
+from bot.questions.normalize import ascii_digits, bare, matches_phrase
 from bot.segments import split
 
 SESSION_FORMAT = 1
@@ -126,7 +127,9 @@ class _Turn:
             getattr(self, f"_on_{command}")()
             return
         stage = self.session["stage"]
-        if stage == "idle_offer":
+        if stage == "language":
+            self._on_language_choice(text)
+        elif stage == "idle_offer":
             self._on_idle_choice(text)
         elif stage == RESULTS:
             self._on_results_reply(text)
@@ -153,7 +156,7 @@ class _Turn:
 
     def _command(self, text: str) -> str | None:
         for name in COMMANDS:
-            if matches_phrase(text, self.content.command_words(name, self.lang)):
+            if matches_phrase(text, self.content.command_words(name)):
                 return name
         return None
 
@@ -186,12 +189,50 @@ class _Turn:
 
     # -- starting, stopping, moving -----------------------------------------------------------
     def _first_contact(self, text: str, lang: str | None) -> None:
-        self.session = new_session(self.content, self.now, lang or "en")
+        languages = self.content.languages
+        chosen = lang or detect(text, self.flow, languages)
+        if chosen is None and len(languages) == 1:
+            chosen = languages[0]
+        self.session = new_session(self.content, self.now, chosen or "en")
         if self._command(text) == "stop":
             self._on_stop()
             return
-        self.events.append(Event("started"))
+        self.events.append(Event("started", {"lang": chosen}))
+        if chosen is None:
+            self.session.update(stage="language", resume=None)
+            self._show_language_menu()
+            return
+        self._welcome()
+
+    def _welcome(self) -> None:
         self.say("welcome")
+        self.ask()
+
+    def _show_language_menu(self) -> None:
+        self.say("language_menu")
+        for number, code in enumerate(self.content.languages, start=1):
+            self.pieces.append(f"{number} {self.flow.languages[code].name}")
+
+    def _on_language_choice(self, text: str) -> None:
+        languages = self.content.languages
+        answer = bare(text).lstrip("#").rstrip(".")
+        number = ascii_digits(answer)
+        chosen = (
+            languages[int(number) - 1] if number.isdigit() and 1 <= int(number) <= len(languages)
+            else detect(text, self.flow, languages)
+            or next((c for c in languages if bare(self.flow.languages[c].name) == answer), None)
+        )
+        if chosen is None:
+            self._show_language_menu()
+            return
+        self.session["lang"] = chosen
+        self.events.append(Event("language", {"lang": chosen}))
+        resume = self.session.pop("resume", None)
+        if resume is None:
+            self.session["stage"] = "asking"
+            self._welcome()
+            return
+        self.session["stage"] = resume
         self.ask()
 
     def _on_stop(self) -> None:
@@ -235,8 +276,14 @@ class _Turn:
         self.ask()
 
     def _on_language(self) -> None:
-        self.say("language_only_english")
-        self.ask()
+        if len(self.content.languages) == 1:
+            self.say("language_only_english")
+            self.ask()
+            return
+        if self.session["stage"] != "language":
+            self.session["resume"] = self.session["stage"]
+        self.session["stage"] = "language"
+        self._show_language_menu()
 
     def _on_skip(self) -> None:
         if self.session["stage"] != "asking":
@@ -273,7 +320,8 @@ class _Turn:
     # -- answering ----------------------------------------------------------------------------
     def _on_answer(self, text: str) -> None:
         question = self.question
-        context = Context(self.lang, self.flow.words)
+        language = self.flow.languages.get(self.lang)
+        context = Context(self.lang, self.flow.words, language.numbers if language else {})
         reading = reader_for(question.type)(question, text, context)
         if not reading.understood:
             self._misunderstood(question, reading)

@@ -36,7 +36,7 @@ REQUIRED_MESSAGES = (
     "retry_money_hourly", "retry_yes_no", "retry_choice", "retry_zip", "retry_zip_unknown",
     "retry_text", "not_optional", "results_header", "results_more", "results_last",
     "results_none", "results_no_more", "results_prompt", "details_apply", "details_footer",
-    "language_only_english",
+    "language_only_english", "language_menu",
 )
 
 
@@ -73,6 +73,16 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Language:
+    """One language's own name, the words that pick it, and small number words."""
+
+    code: str
+    name: str
+    detect: tuple[str, ...] = ()
+    numbers: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Settings:
     misses_before_help: int = 2
     idle_minutes: int = 240
@@ -90,6 +100,7 @@ class Flow:
     commands: Mapping[str, Mapping[str, tuple[str, ...]]]
     words: Mapping[str, Mapping[str, tuple[str, ...]]]
     questions: tuple[Question, ...]
+    languages: Mapping[str, Language] = field(default_factory=dict)
     path: str = ""
 
     def question(self, question_id: str) -> Question | None:
@@ -153,15 +164,40 @@ def read_flow(path: str | Path) -> tuple[Flow | None, list[Problem]]:
     if text is None:
         return None, [Problem(path, 1, "the flow file does not exist")]
     data = load_yaml(path, text)
-    schema = json.loads((FLOWS_DIR / "screener.schema.json").read_text(encoding="utf-8"))
-    problems = schema_problems(data, schema, path)
+    problems = schema_problems(data, _schema("screener.schema.json"), path)
+    language_files = sorted((Path(path).parent / "languages").glob("*.yaml"))
+    languages = [_read_language(file, problems) for file in language_files]
     if problems:
         return None, problems
-    return _build(data, path, hashlib.sha256(text.encode()).hexdigest()[:12])
+    digest = hashlib.sha256(text.encode())
+    for file in language_files:
+        digest.update(file.read_bytes())
+    return _build(data, [lang for lang in languages if lang], path, digest.hexdigest()[:12])
 
 
-def _build(data: SourceMap, path: str, digest: str) -> tuple[Flow | None, list[Problem]]:
+def _schema(name: str) -> dict:
+    return json.loads((FLOWS_DIR / name).read_text(encoding="utf-8"))
+
+
+def _read_language(path: Path, problems: list[Problem]) -> SourceMap | None:
+    try:
+        data = load_yaml(path)
+    except YamlFileError as error:
+        problems.extend(error.problems)
+        return None
+    found = schema_problems(data, _schema("language.schema.json"), str(path))
+    if not found and data["code"] != path.stem:
+        found.append(Problem(str(path), data.line_of("code"),
+                             f"code '{data['code']}' does not match the file name '{path.name}'"))
+    problems.extend(found)
+    return None if found else data
+
+
+def _build(data: SourceMap, languages: list[SourceMap], path: str,
+           digest: str) -> tuple[Flow | None, list[Problem]]:
     problems: list[Problem] = []
+    if not any(lang["code"] == "en" for lang in languages):
+        problems.append(Problem(path, 1, "flows/languages/en.yaml is missing"))
     messages: SourceMap = data["messages"]
     for key in REQUIRED_MESSAGES:
         if key not in messages:
@@ -189,17 +225,30 @@ def _build(data: SourceMap, path: str, digest: str) -> tuple[Flow | None, list[P
         fingerprint=f"{data['version']}-{digest}",
         settings=settings,
         messages=dict(messages),
-        commands=_words_table(data["commands"]),
-        words=_words_table(data["words"]),
+        commands=_words_table(languages, "commands"),
+        words=_words_table(languages, "words"),
         questions=questions,
+        languages={
+            lang["code"]: Language(
+                code=lang["code"],
+                name=lang["name"],
+                detect=tuple(str(w) for w in lang.get("detect", ())),
+                numbers=dict(lang.get("numbers", {})),
+            )
+            for lang in languages
+        },
         path=path,
     )
     return flow, problems
 
 
-def _words_table(raw: Mapping[str, Mapping[str, list[str]]]) -> dict[str, dict[str, tuple]]:
-    return {name: {lang: tuple(words) for lang, words in by_lang.items()}
-            for name, by_lang in raw.items()}
+def _words_table(languages: list[SourceMap], section: str) -> dict[str, dict[str, tuple]]:
+    """{name: {lang: words}} from every language file's `commands` or `words` section."""
+    table: dict[str, dict[str, tuple]] = {}
+    for lang in languages:
+        for name, words in lang.get(section, {}).items():
+            table.setdefault(name, {})[lang["code"]] = tuple(str(w) for w in words)
+    return table
 
 
 def _condition(raw: Any, path: str, line: int, problems: list[Problem]) -> Expression | None:

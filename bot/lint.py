@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.expressions import Expression
 from bot.flow import RESULTS, Flow, read_flow
+from bot.i18n.check import rendered_questions
 from bot.questions.normalize import bare
 from bot.rules import lint_rules, load_rules
 from bot.segments import segments
@@ -147,15 +148,12 @@ def _command_named(flow: Flow, word: str) -> str | None:
 
 
 def budget_problems(flow: Flow) -> list[Problem]:
-    """Questions (with their choices) over the segment budget, in English."""
+    """Questions (as sent, with their choices) over the segment budget, in English."""
     budget = flow.settings.question_segments
-    problems = []
-    for question in flow.questions:
-        text = "\n".join([question.ask, *(f"{i} {c.label}"
-                                          for i, c in enumerate(question.choices, 1))])
-        used = segments(text)
-        if used > budget:
-            problems.append(Problem(flow.path, question.line,
-                                    f"question '{question.id}' takes {used} SMS segments in en; "
-                                    f"the budget is {budget}"))
-    return problems
+    return [
+        Problem(flow.path, line,
+                f"question '{question_id}' takes {segments(text)} SMS segments in en; "
+                f"the budget is {budget}")
+        for question_id, text, line in rendered_questions(flow, lambda text: text)
+        if segments(text) > budget
+    ]

@@ -20,6 +20,7 @@ class Context:
 
     lang: str
     words: Mapping[str, Mapping[str, tuple[str, ...]]]
+    number_words: Mapping[str, int] = field(default_factory=dict)
 
     def words_for(self, name: str) -> tuple[str, ...]:
         """Answer words in the resident's language, plus English ones (people mix them)."""

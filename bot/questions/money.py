@@ -37,7 +37,7 @@ def read(question: Question, text: str, context: Context) -> Reading:
     ):
         return Reading(0)
     period, rest = _period(text)
-    amount = single_number(rest, context.lang)
+    amount = single_number(rest, context.lang, context.number_words)
     if amount is None or _NEGATIVE.match(text):
         return Reading.failed("retry_money")
     if period == "hour":

@@ -9,7 +9,7 @@ from bot.questions.numbers import single_number
 
 
 def read(question: Question, text: str, context: Context) -> Reading:
-    number = single_number(text, context.lang)
+    number = single_number(text, context.lang, context.number_words)
     if number is None or number != number.to_integral_value():
         return Reading.failed("retry_number")
     value = int(number)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from text_to_num import alpha2digit
@@ -19,9 +20,15 @@ _NUMBER = re.compile(
 )
 
 
-def with_digits(text: str, lang: str) -> str:
-    """The reply with number words and non-Latin digits turned into 0-9."""
+def with_digits(text: str, lang: str, number_words: Mapping[str, int] | None = None) -> str:
+    """The reply with number words and non-Latin digits turned into 0-9.
+
+    English and Spanish words are read by text2num; other languages list their small number
+    words in flows/languages/<lang>.yaml (`numbers`).
+    """
     text = ascii_digits(unicodedata.normalize("NFKC", text).casefold())
+    for word, value in sorted((number_words or {}).items(), key=lambda item: -len(item[0])):
+        text = re.sub(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", str(value), text)
     word_lang = _WORD_LANGUAGES.get(lang)
     candidates = [word_lang] if word_lang else []
     if "en" not in candidates:
@@ -54,7 +61,8 @@ def numbers_in(text: str) -> list[Decimal]:
     return found
 
 
-def single_number(text: str, lang: str) -> Decimal | None:
+def single_number(text: str, lang: str,
+                  number_words: Mapping[str, int] | None = None) -> Decimal | None:
     """The number in the reply if there is exactly one; None if none or several."""
-    numbers = numbers_in(with_digits(text, lang))
+    numbers = numbers_in(with_digits(text, lang, number_words))
     return numbers[0] if len(numbers) == 1 else None
