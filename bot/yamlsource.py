@@ -7,6 +7,7 @@ line of each key or item.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,10 +86,16 @@ def _construct_list(loader: _LineLoader, node: yaml.SequenceNode) -> SourceList:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)
 # Dates stay plain strings ("2025-10-01"): staff write them, we only show and compare them.
+# Only true/false are booleans (as in YAML 1.2): "no", "yes", "on" and "off" stay words, so a
+# list of Spanish answer words [si, no] means what it says.
+_PLAIN_TAGS = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
 _LineLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _PLAIN_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_LineLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def load_yaml(path: str | Path, text: str | None = None) -> Any:

@@ -16,6 +16,8 @@ from bot.questions import Context, Reading
 from bot.questions.normalize import ascii_digits, contains_phrase, matches_phrase
 from bot.questions.numbers import single_number
 
+# "1200", "$1,200": clear enough that reading it back would only cost a segment.
+_PLAIN = re.compile(r"\$?\s*(\d{1,3}(,\d{3})+|\d+)")
 _NEGATIVE = re.compile(r"^\s*-\s*\$?\s*\d")
 _PER_MONTH = {
     "week": Decimal("52") / 12,
@@ -44,7 +46,7 @@ def read(question: Question, text: str, context: Context) -> Reading:
         return Reading.failed("retry_money_hourly")
     monthly = (amount * _PER_MONTH.get(period, Decimal(1))).quantize(Decimal(1), ROUND_HALF_UP)
     value = int(monthly)
-    plain = re.fullmatch(r"\$?\s*\d+", ascii_digits(text.strip())) is not None
+    plain = _PLAIN.fullmatch(ascii_digits(text.strip())) is not None
     return Reading(value, note=None if plain else "understood_money",
                    note_params={"amount": format_money(value)})
 

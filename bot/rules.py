@@ -1,0 +1,447 @@
+"""Benefit rules: which programs a household may qualify for, read from flows/programs.yaml.
+
+Staff edit the rules as data (see flows/programs.md); this module loads them with line numbers,
+checks them, and evaluates each program's `when` condition over the answers plus computed facts.
+It is pure: the only I/O is reading the rules file and its JSON Schema.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from bot.expressions import FUNCTIONS, Expression, ExpressionError, parse
+from bot.places import in_home_county
+from bot.yamlsource import Problem, SourceMap, YamlFileError, load_yaml, schema_problems
+
+_REPO_FLOWS = Path(__file__).resolve().parent.parent / "flows"
+SCHEMA_PATH = _REPO_FLOWS / "programs.schema.json"
+
+
+def programs_path() -> Path:
+    """The rules file: $SCREENER_FLOWS_DIR/programs.yaml when set, else the repo's flows/."""
+    flows_dir = os.environ.get("SCREENER_FLOWS_DIR")
+    return (Path(flows_dir) if flows_dir else _REPO_FLOWS) / "programs.yaml"
+
+
+DEFAULT_PROGRAMS_PATH = programs_path()
+
+# The program ids DESIGN.md promises ("Answer ids and program ids"); others draw a lint warning.
+DESIGN_PROGRAM_IDS = frozenset({
+    "calfresh", "medi_cal", "covered_california", "calworks", "wic", "caleitc",
+    "young_child_tax_credit", "federal_eitc", "foster_youth_tax_credit", "clipper_start",
+    "lifeline", "care", "fera", "family_pact", "extended_foster_care", "chafee_grant",
+    "pell_grant", "cal_grant", "college_promise_grant", "work2future", "sjpl",
+    "homelessness_prevention", "unemployment_insurance", "general_assistance",
+})
+
+COUNTY = "in_santa_clara_county"
+ANNUAL_INCOME = "annual_income"
+TEXT_FIELDS = ("name", "summary", "details", "apply", "caution")
+SUMMARY_MAX = 35
+_RESERVED = frozenset(FUNCTIONS) | {"true", "false", "null", "True", "False", "None"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one limit of a program comes from, so staff know what to re-check and when."""
+
+    limit: str
+    source: str
+    effective: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Guideline:
+    """One year of HHS poverty guidelines (48 states + DC), in yearly dollars."""
+
+    year: int
+    base: float
+    per_person: float
+    source: str
+    effective: str
+    line: int
+
+    @property
+    def name(self) -> str:
+        return f"fpl_pct_{self.year}"
+
+    def amount(self, household_size: int) -> float:
+        return self.base + self.per_person * (household_size - 1)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A dollar limit staff update yearly: one amount, or one per household size."""
+
+    name: str
+    description: str
+    source: str
+    effective: str
+    line: int
+    amount: float | None = None
+    by_household_size: tuple[float, ...] = ()  # index 0 is 1 person
+    each_extra_person: float | None = None
+
+    def value(self, household_size: int | None) -> float | None:
+        """The limit for this household; None when the table does not say (conditions are false)."""
+        if self.amount is not None:
+            return self.amount
+        if household_size is None:
+            return None
+        largest = len(self.by_household_size)
+        if household_size <= largest:
+            return self.by_household_size[household_size - 1]
+        if self.each_extra_person is None:
+            return None
+        return self.by_household_size[-1] + self.each_extra_person * (household_size - largest)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A value computed from the answers, such as `has_children`, shared by many programs."""
+
+    name: str
+    expression: Expression
+    line: int
+
+
+@dataclass(frozen=True)
+class Program:
+    """One benefit: resident-facing texts, the condition that shows it, and its sources."""
+
+    id: str
+    name: str
+    summary: str
+    details: str
+    apply: str
+    caution: str | None
+    rank_value: int
+    when: Expression
+    sources: tuple[Source, ...]
+    line: int
+    field_lines: tuple[tuple[str, int], ...] = ()  # (YAML key, its line)
+
+    def line_of(self, field: str) -> int:
+        return dict(self.field_lines).get(field, self.line)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """All benefit rules from one file; `match` is what the engine and `screener check` call."""
+
+    version: str
+    guidelines: tuple[Guideline, ...]
+    derived: tuple[Derived, ...]
+    programs: tuple[Program, ...]
+    path: str
+    limits: tuple[Limit, ...] = ()
+
+    def facts(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """Answers plus county, annual income, fpl_pct_YEAR, limits and derived values.
+
+        Anything the input already gives (not None) wins, so a `screener check` profile can
+        state a value directly; a computed value only fills what is missing or unknown.
+        """
+        values = dict(answers)
+        size = _household_size(values.get("household_size"))
+        _fill(values, COUNTY, lambda: in_home_county(_zip_text(values.get("zip"))))
+        _fill(values, ANNUAL_INCOME, lambda: _yearly(values.get("monthly_income")))
+        for guideline in self.guidelines:
+            _fill(values, guideline.name, lambda g=guideline: _percent(values, g, size))
+        for limit in self.limits:
+            _fill(values, limit.name, lambda lim=limit: lim.value(size))
+        for item in self.derived:
+            _fill(values, item.name, lambda d=item: _evaluate(d.expression, values))
+        return values
+
+    def match(self, answers: Mapping[str, Any]) -> list[Program]:
+        """Programs whose condition holds, most valuable first (file order breaks ties)."""
+        facts = self.facts(answers)
+        matched = [program for program in self.programs if _holds(program.when, facts)]
+        return sorted(matched, key=lambda program: -program.rank_value)
+
+    def program(self, program_id: str) -> Program:
+        for program in self.programs:
+            if program.id == program_id:
+                return program
+        raise KeyError(f"no program with id '{program_id}' in {self.path}")
+
+    def texts(self) -> Iterator[tuple[str, int]]:
+        """Every resident-facing text with its line, for translation extraction."""
+        for program in self.programs:
+            for field in TEXT_FIELDS:
+                text = getattr(program, field)
+                if text:
+                    yield text, program.line_of(field)
+
+
+def _fill(values: dict[str, Any], name: str, compute: Callable[[], Any]) -> None:
+    if values.get(name) is None:
+        values[name] = compute()
+
+
+def _number(value: Any) -> float | None:
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return value if is_number else None
+
+
+def _household_size(value: Any) -> int | None:
+    size = _number(value)
+    return int(size) if size is not None and size >= 1 and float(size).is_integer() else None
+
+
+def _yearly(monthly_income: Any) -> float | None:
+    monthly = _number(monthly_income)
+    return monthly * 12 if monthly is not None else None
+
+
+def _percent(values: Mapping[str, Any], guideline: Guideline, size: int | None) -> float | None:
+    income = _number(values.get(ANNUAL_INCOME))
+    if income is None or size is None:
+        return None
+    return income * 100 / guideline.amount(size)
+
+
+def _zip_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _evaluate(expression: Expression, values: Mapping[str, Any]) -> Any:
+    """A derived value that cannot be computed (e.g. arithmetic on an unknown) is unknown."""
+    try:
+        return expression.evaluate(values)
+    except ExpressionError:
+        return None
+
+
+def _holds(expression: Expression, values: Mapping[str, Any]) -> bool:
+    try:
+        return expression.is_true(values)
+    except ExpressionError:
+        return False
+
+
+# Loading and checking ---------------------------------------------------------------------
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Load and check the rules, or raise YamlFileError listing every `path:line` error."""
+    reader = _read(Path(path) if path else programs_path())
+    errors = [problem for problem in reader.problems if problem.severity == "error"]
+    if errors:
+        raise YamlFileError(errors)
+    return reader.rules()
+
+
+def lint_rules(path: str | Path, asked_answer_ids: set[str]) -> list[Problem]:
+    """Every problem staff should fix, errors and warnings, each with its line."""
+    try:
+        reader = _read(Path(path))
+    except YamlFileError as error:
+        return error.problems
+    reader.lint(asked_answer_ids)
+    return reader.problems
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def _read(path: Path) -> _Reader:
+    data = load_yaml(path)
+    reader = _Reader(str(path))
+    problems = schema_problems(data, _schema(), str(path))
+    if problems:
+        reader.problems.extend(problems)
+    else:
+        reader.read(data)
+    return reader
+
+
+class _Reader:
+    """Turns schema-valid YAML into rule objects, noting each problem with its line."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.problems: list[Problem] = []
+        self.version = ""
+        self.guidelines: list[Guideline] = []
+        self.limits: list[Limit] = []
+        self.derived: list[Derived] = []
+        self.programs: list[Program] = []
+
+    def problem(self, line: int, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.path, line, message, severity))
+
+    def rules(self) -> Rules:
+        return Rules(
+            version=self.version,
+            guidelines=tuple(self.guidelines),
+            derived=tuple(self.derived),
+            programs=tuple(self.programs),
+            path=self.path,
+            limits=tuple(self.limits),
+        )
+
+    def read(self, data: SourceMap) -> None:
+        self.version = data["version"]
+        self.guidelines = [self.guideline(node) for node in data["poverty_guidelines"]]
+        self.check_years()
+        limits = data.get("limits") or SourceMap()
+        self.limits = [self.limit(name, limits[name], limits.line_of(name)) for name in limits]
+        derived = data.get("derived") or SourceMap()
+        for name, source in derived.items():
+            expression = self.condition(source, derived.line_of(name), f"derived value '{name}'")
+            if expression:
+                self.derived.append(Derived(name, expression, derived.line_of(name)))
+        self.check_names(derived)
+        for node in data["programs"]:
+            self.program(node)
+        self.check_ids(data["programs"])
+
+    def guideline(self, node: SourceMap) -> Guideline:
+        return Guideline(
+            node["year"], node["base"], node["per_person"], node["source"], node["effective"],
+            node.line,
+        )
+
+    def check_years(self) -> None:
+        seen: set[int] = set()
+        for guideline in self.guidelines:
+            if guideline.year in seen:
+                self.problem(guideline.line, f"poverty guideline {guideline.year} appears twice")
+            seen.add(guideline.year)
+
+    def limit(self, name: str, node: SourceMap, line: int) -> Limit:
+        table = node.get("by_household_size") or {}
+        if ("amount" in node) == bool(table):
+            self.problem(line, f"limit '{name}': give either amount or by_household_size")
+        if "each_extra_person" in node and not table:
+            self.problem(node.line_of("each_extra_person"),
+                         f"limit '{name}': each_extra_person needs by_household_size")
+        sizes = sorted(int(size) for size in table)
+        if sizes != list(range(1, len(sizes) + 1)):
+            listed = ", ".join(map(str, sizes))
+            self.problem(node.line_of("by_household_size"),
+                         f"limit '{name}': list every household size from 1 up with no gaps "
+                         f"(found {listed})")
+        amounts = {int(size): amount for size, amount in table.items()}
+        return Limit(
+            name=name, description=node["description"], source=node["source"],
+            effective=node["effective"], line=line, amount=node.get("amount"),
+            by_household_size=tuple(amounts[size] for size in sorted(amounts)),
+            each_extra_person=node.get("each_extra_person"),
+        )
+
+    def check_names(self, derived: SourceMap) -> None:
+        """A derived value or limit must not hide a built-in value or one another."""
+        builtins = {COUNTY, ANNUAL_INCOME} | {g.name for g in self.guidelines}
+        limit_names = {limit.name for limit in self.limits}
+        clashes = [(limit.name, limit.line) for limit in self.limits]
+        clashes += [(name, derived.line_of(name)) for name in derived]
+        for name, line in clashes:
+            if name in builtins or name in _RESERVED:
+                self.problem(line, f"'{name}' is a built-in name: choose another name")
+        for name in derived:
+            if name in limit_names:
+                self.problem(derived.line_of(name), f"'{name}' is both a limit and a derived value")
+
+    def condition(self, source: Any, line: int, where: str) -> Expression | None:
+        try:
+            return parse(source)
+        except ExpressionError as error:
+            self.problem(line, f"{where}: {error}")
+            return None
+
+    def program(self, node: SourceMap) -> None:
+        when = self.condition(node["when"], node.line_of("when"), f"program '{node['id']}'")
+        if when is None:
+            return
+        sources = tuple(
+            Source(item["limit"], item["source"], item["effective"], item.line)
+            for item in node["sources"]
+        )
+        self.programs.append(Program(
+            id=node["id"], name=node["name"], summary=node["summary"], details=node["details"],
+            apply=node["apply"], caution=node.get("caution"), rank_value=node["rank_value"],
+            when=when, sources=sources, line=node.line,
+            field_lines=tuple((key, node.line_of(key)) for key in node),
+        ))
+
+    def check_ids(self, programs: Iterable[SourceMap]) -> None:
+        seen: set[str] = set()
+        for node in programs:
+            program_id, line = node["id"], node.line_of("id")
+            if program_id in seen:
+                self.problem(line, f"program id '{program_id}' appears twice")
+            elif program_id not in DESIGN_PROGRAM_IDS:
+                self.problem(line, f"program id '{program_id}' is not in the DESIGN.md list "
+                                   "(others rely on those ids)", "warning")
+            seen.add(program_id)
+
+    # Checks that need to know which answers the question flows ask (lint only).
+
+    def lint(self, asked_answer_ids: set[str]) -> None:
+        known = set(asked_answer_ids) | {COUNTY, ANNUAL_INCOME}
+        known |= {g.name for g in self.guidelines} | {limit.name for limit in self.limits}
+        later = {item.name for item in self.derived}
+        for item in self.derived:
+            later.discard(item.name)
+            where = f"derived value '{item.name}'"
+            self.check_reads(item.expression, item.line, where, known, later)
+            known.add(item.name)
+        for program in self.programs:
+            where = f"program '{program.id}'"
+            self.check_reads(program.when, program.line_of("when"), where, known, set())
+            self.check_texts(program)
+
+    def check_reads(
+        self, expression: Expression, line: int, where: str, known: set[str], later: set[str]
+    ) -> None:
+        for name in sorted(expression.names - known):
+            if name in later:
+                self.problem(line, f"{where} uses '{name}', which is defined further down in "
+                                   "derived: move it below that line")
+                continue
+            guess = difflib.get_close_matches(name, sorted(known | later), n=1)
+            hint = f" (did you mean '{guess[0]}'?)" if guess else ""
+            self.problem(line, f"{where} uses '{name}', which is not an answer the questions ask, "
+                               f"a derived value or a limit{hint}")
+
+    def check_texts(self, program: Program) -> None:
+        if len(program.summary) > SUMMARY_MAX:
+            self.problem(program.line_of("summary"),
+                         f"program '{program.id}' summary has {len(program.summary)} characters: "
+                         f"keep it to {SUMMARY_MAX} so the results list stays short", "warning")
+        for field in TEXT_FIELDS:
+            odd = _non_gsm(getattr(program, field) or "")
+            if odd:
+                self.problem(program.line_of(field),
+                             f"program '{program.id}' {field} uses {odd!r}, which SMS cannot send "
+                             "in its cheap alphabet (GSM-7): use plain quotes and dashes",
+                             "warning")
+
+
+def _non_gsm(text: str) -> str:
+    """The characters of `text` outside GSM-7; one of them makes a whole SMS cost more."""
+    import gsm0338  # noqa: F401 - registers the 'gsm03.38' codec
+
+    return "".join(dict.fromkeys(ch for ch in text if not _gsm_ok(ch)))
+
+
+def _gsm_ok(char: str) -> bool:
+    try:
+        char.encode("gsm03.38")
+    except UnicodeEncodeError:
+        return False
+    return True
+
