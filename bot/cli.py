@@ -31,6 +31,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     lint.add_argument("--flows", type=Path, default=None, help="the flows folder to check")
     lint.set_defaults(handler=_lint)
 
+    run = commands.add_parser("run", help="serve the web app and a worker on this machine")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    run.set_defaults(handler=_run)
+
+    outbox = commands.add_parser("outbox", help="print the local outbox, one JSON per line")
+    outbox.set_defaults(handler=_outbox)
+
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
@@ -108,6 +116,20 @@ def _lint(args: argparse.Namespace) -> int:
     warnings = len(problems) - errors
     print(f"{errors} errors, {warnings} warnings", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.serve import run
+
+    return run(args.host, args.port)
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from bot import outbox
+
+    for message in outbox.read():
+        print(json.dumps(message, ensure_ascii=False))
+    return 0
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ from typing import Any
 from bot import results
 from bot.content import Content
 from bot.flow import RESULTS, Question, applies
-from bot.questions import Context, Reading, reader_for
 from bot.language import detect
+from bot.questions import Context, Reading, reader_for
 from bot.questions.normalize import ascii_digits, bare, matches_phrase
 from bot.segments import split
 

@@ -37,6 +37,8 @@ REQUIRED_MESSAGES = (
     "retry_text", "not_optional", "results_header", "results_more", "results_last",
     "results_none", "results_no_more", "results_prompt", "details_apply", "details_footer",
     "language_only_english", "language_menu",
+    # Sent by the web hook (bot/inbound.py), not the engine.
+    "sorry_error", "media_only", "rate_limited", "busy",
 )
 
 
@@ -70,6 +72,10 @@ class Question:
     choices: tuple[Choice, ...] = ()
     branches: tuple[Branch, ...] = ()
     line: int = 0
+    field_lines: Mapping[str, int] = field(default_factory=dict)
+
+    def line_of(self, name: str) -> int:
+        return self.field_lines.get(name, self.line)
 
 
 @dataclass(frozen=True)
@@ -289,6 +295,7 @@ def _question(raw: SourceMap, path: str, problems: list[Problem]) -> Question:
             for b in branches
         ),
         line=raw.line,
+        field_lines=dict(raw.key_lines),
     )
     _check_question_shape(question, raw, path, problems)
     return question

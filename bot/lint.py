@@ -28,7 +28,7 @@ def lint(flows_dir: Path) -> list[Problem]:
         flow, problems = read_flow(flow_path)
     except YamlFileError as error:
         flow, problems = None, list(error.problems)
-    asked = flow.answer_ids if flow else set()
+    asked = flow.answer_ids if flow else None
     problems += lint_rules(flows_dir / "programs.yaml", asked)
     if flow is not None:
         problems += graph_problems(flow)
@@ -96,7 +96,7 @@ def graph_problems(flow: Flow) -> list[Problem]:
 def _conditions(flow: Flow) -> Iterator[tuple[Expression, int]]:
     for question in flow.questions:
         if question.when is not None:
-            yield question.when, question.line
+            yield question.when, question.line_of("when")
         for branch in question.branches:
             if branch.condition is not None:
                 yield branch.condition, branch.line

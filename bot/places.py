@@ -10,6 +10,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 HOME_COUNTY = "Santa Clara County"
+# The nine Bay Area counties (regional programs such as Clipper START serve all of them).
+BAY_AREA_COUNTIES = frozenset({
+    "Alameda County", "Contra Costa County", "Marin County", "Napa County",
+    "San Francisco County", "San Mateo County", "Santa Clara County", "Solano County",
+    "Sonoma County",
+})
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,10 @@ class Place:
     @property
     def in_home_county(self) -> bool:
         return self.state == "CA" and self.county == HOME_COUNTY
+
+    @property
+    def in_bay_area(self) -> bool:
+        return self.state == "CA" and self.county in BAY_AREA_COUNTIES
 
     def miles_to(self, other: Place) -> float:
         """Great-circle distance in miles (haversine), plenty for 'nearest first'."""
@@ -65,3 +75,9 @@ def in_home_county(zip_code: str | None) -> bool | None:
     """True/False for a known ZIP; None when we do not know (no ZIP or not a real one)."""
     place = lookup_zip(zip_code) if zip_code else None
     return place.in_home_county if place else None
+
+
+def in_bay_area(zip_code: str | None) -> bool | None:
+    """True/False for a known ZIP; None when we do not know."""
+    place = lookup_zip(zip_code) if zip_code else None
+    return place.in_bay_area if place else None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.expressions import FUNCTIONS, Expression, ExpressionError, parse
-from bot.places import in_home_county
+from bot.places import in_bay_area, in_home_county
 from bot.yamlsource import Problem, SourceMap, YamlFileError, load_yaml, schema_problems
 
 _REPO_FLOWS = Path(__file__).resolve().parent.parent / "flows"
@@ -42,6 +42,7 @@ DESIGN_PROGRAM_IDS = frozenset({
 })
 
 COUNTY = "in_santa_clara_county"
+BAY_AREA = "in_bay_area"
 ANNUAL_INCOME = "annual_income"
 TEXT_FIELDS = ("name", "summary", "details", "apply", "caution")
 SUMMARY_MAX = 35
@@ -153,6 +154,7 @@ class Rules:
         values = dict(answers)
         size = _household_size(values.get("household_size"))
         _fill(values, COUNTY, lambda: in_home_county(_zip_text(values.get("zip"))))
+        _fill(values, BAY_AREA, lambda: in_bay_area(_zip_text(values.get("zip"))))
         _fill(values, ANNUAL_INCOME, lambda: _yearly(values.get("monthly_income")))
         for guideline in self.guidelines:
             _fill(values, guideline.name, lambda g=guideline: _percent(values, g, size))
@@ -241,8 +243,11 @@ def load_rules(path: str | Path | None = None) -> Rules:
     return reader.rules()
 
 
-def lint_rules(path: str | Path, asked_answer_ids: set[str]) -> list[Problem]:
-    """Every problem staff should fix, errors and warnings, each with its line."""
+def lint_rules(path: str | Path, asked_answer_ids: set[str] | None) -> list[Problem]:
+    """Every problem staff should fix, errors and warnings, each with its line.
+
+    `asked_answer_ids` is None when the questions themselves cannot be read: names in
+    conditions are then not checked (every one would look unknown)."""
     try:
         reader = _read(Path(path))
     except YamlFileError as error:
@@ -344,7 +349,7 @@ class _Reader:
 
     def check_names(self, derived: SourceMap) -> None:
         """A derived value or limit must not hide a built-in value or one another."""
-        builtins = {COUNTY, ANNUAL_INCOME} | {g.name for g in self.guidelines}
+        builtins = {COUNTY, BAY_AREA, ANNUAL_INCOME} | {g.name for g in self.guidelines}
         limit_names = {limit.name for limit in self.limits}
         clashes = [(limit.name, limit.line) for limit in self.limits]
         clashes += [(name, derived.line_of(name)) for name in derived]
@@ -390,8 +395,9 @@ class _Reader:
 
     # Checks that need to know which answers the question flows ask (lint only).
 
-    def lint(self, asked_answer_ids: set[str]) -> None:
-        known = set(asked_answer_ids) | {COUNTY, ANNUAL_INCOME}
+    def lint(self, asked_answer_ids: set[str] | None) -> None:
+        self.reads_are_checked = asked_answer_ids is not None
+        known = set(asked_answer_ids or ()) | {COUNTY, BAY_AREA, ANNUAL_INCOME}
         known |= {g.name for g in self.guidelines} | {limit.name for limit in self.limits}
         later = {item.name for item in self.derived}
         for item in self.derived:
@@ -411,6 +417,8 @@ class _Reader:
             if name in later:
                 self.problem(line, f"{where} uses '{name}', which is defined further down in "
                                    "derived: move it below that line")
+                continue
+            if not self.reads_are_checked:
                 continue
             guess = difflib.get_close_matches(name, sorted(known | later), n=1)
             hint = f" (did you mean '{guess[0]}'?)" if guess else ""

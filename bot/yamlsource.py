@@ -152,7 +152,27 @@ def schema_problems(data: Any, schema: dict, path: str) -> list[Problem]:
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
         where = ".".join(str(step) for step in error.path) or "the file"
+        if error.validator == "additionalProperties" and isinstance(error.instance, SourceMap):
+            problems += _unknown_fields(error, where, path)
+            continue
         problems.append(Problem(path, line_at(data, list(error.path)), f"{where}: {_plain(error)}"))
+    return problems
+
+
+def _unknown_fields(error: Any, where: str, path: str) -> list[Problem]:
+    """One problem per misspelt or unknown field, on its own line, with a suggestion."""
+    import difflib
+
+    allowed = sorted(error.schema.get("properties", {}))
+    problems = []
+    for key in error.instance:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        hint = (f" (did you mean '{close[0]}'?)" if close
+                else f" (known fields: {', '.join(allowed)})")
+        problems.append(Problem(path, error.instance.line_of(key),
+                                f"{where}: '{key}' is not a known field{hint}"))
     return problems
 
 
@@ -160,10 +180,6 @@ def _plain(error: Any) -> str:
     """Turn a jsonschema message into words a non-programmer can act on."""
     if error.validator == "required":
         return error.message.replace("is a required property", "is missing (it is required)")
-    if error.validator == "additionalProperties":
-        return error.message.replace(
-            "Additional properties are not allowed", "unknown field (check the spelling)"
-        )
     if error.validator == "enum":
         allowed = ", ".join(map(str, error.validator_value))
         return f"{error.instance!r} is not one of: {allowed}"

@@ -107,7 +107,7 @@ def rendered_questions(flow: Flow, translate) -> Iterator[tuple[str, str, int]]:
     for question in flow.questions:
         lines = [translate(question.ask)]
         lines += [f"{i} {translate(c.label)}" for i, c in enumerate(question.choices, 1)]
-        yield question.id, "\n".join(lines), question.line
+        yield question.id, "\n".join(lines), question.line_of("ask")
 
 
 def budget_problems(flow: Flow, lang: str, catalog: Catalog, po_path: str) -> list[Problem]:

@@ -1,0 +1,164 @@
+"""The engine's promises, beyond the golden conversations."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import string
+from pathlib import Path
+
+import pytest
+
+from bot.content import load_content
+from bot.engine import step
+from bot.segments import segments
+
+NOW = 1_800_000_000.0
+FLOWS = Path(__file__).resolve().parent.parent / "flows"
+
+
+def talk(content, *messages, session=None, now=NOW, **options):
+    """Send messages one minute apart; return the last step."""
+    result = None
+    for minute, message in enumerate(messages):
+        result = step(content, session, message, now + 60 * minute, **options)
+        session = result.session
+    return result
+
+
+def test_a_new_contact_gets_the_welcome_with_consent_and_the_first_question(content):
+    reply = talk(content, "hi").replies[0]
+    for words in ("free", "private", "Msg & data rates may apply", "HELP", "STOP"):
+        assert words in reply
+    assert "How old are you?" in reply
+
+
+def test_sessions_are_plain_json_and_record_the_flow_version(content):
+    session = talk(content, "hi", "22", "95112").session
+    assert json.loads(json.dumps(session)) == session
+    assert session["flow"] == content.flow.fingerprint
+    assert session["answers"] == {"age": 22, "zip": "95112"}
+
+
+def test_the_engine_does_not_change_the_session_it_was_given(content):
+    session = talk(content, "hi").session
+    before = json.dumps(session, sort_keys=True)
+    step(content, session, "22", NOW + 60)
+    assert json.dumps(session, sort_keys=True) == before
+
+
+def test_help_gives_the_question_help_and_asks_again(content):
+    reply = talk(content, "hi", "22", "95112", "HELP").replies[0]
+    assert "Count roommates only if you share food" in reply  # the question's help text
+    assert "Msg & data rates may apply" in reply
+    assert reply.endswith("Reply with a number, like 1.")
+
+
+def test_repeated_misses_offer_help_but_never_guess(content):
+    first = talk(content, "hi", "old")
+    assert first.replies == ["Please send a number, like 3."]
+    second = talk(content, "hi", "old", "very old")
+    assert second.replies == ["Please send a number, like 3.\nStuck? Reply HELP."]
+    assert second.session["answers"] == {}
+
+
+def test_back_changes_the_last_answer_and_choice_side_answers_are_undone(content):
+    result = talk(content, "hi", "22", "95112", "1", "no", "no", "1200", "3", "BACK")
+    assert result.session["question"] == "work"
+    assert "lost_job" not in result.session["answers"]
+    assert "work" not in result.session["answers"]
+
+
+def test_back_at_the_first_question_says_so(content):
+    assert talk(content, "hi", "back").replies[0].startswith("This is the first question.")
+
+
+def test_skip_works_only_on_optional_questions(content):
+    assert talk(content, "hi", "skip").replies[0].startswith("We need this answer")
+    assert talk(content, "hi", "22", "skip").session["answers"]["zip"] is None
+
+
+def test_stop_erases_the_session_at_any_point(content):
+    result = talk(content, "hi", "22", "Stop")
+    assert result.session is None
+    assert [event.kind for event in result.events] == ["command", "opted_out"]
+    assert "no more texts" in result.replies[0]
+
+
+def test_a_contact_back_after_hours_may_go_on_or_start_over(content):
+    session = talk(content, "hi", "22").session
+    later = NOW + 5 * 3600
+    offer = step(content, session, "95112", later)
+    assert "Reply 1 to go on" in offer.replies[0]
+    go_on = step(content, offer.session, "1", later + 60)
+    assert go_on.replies[0].startswith("What is your ZIP code?")
+    assert go_on.session["answers"] == {"age": 22}
+    over = step(content, offer.session, "2", later + 60)
+    assert over.session["answers"] == {}
+
+
+def test_results_pages_fit_the_sms_budget_and_whatsapp_is_not_split(content):
+    says = ("hi", "22", "95116", "2", "yes", "2", "no", "2000", "1", "no", "no", "yes", "no")
+    sms = talk(content, *says)
+    budget = content.flow.settings.results_page_segments
+    assert all(segments(reply) <= budget for reply in sms.replies)
+    whatsapp = talk(content, *says, channel="whatsapp")
+    assert len(whatsapp.replies) == 1
+
+
+def test_no_matching_program_is_said_kindly_with_211(content):
+    result = talk(content, "hi", "30", "95120", "1", "no", "no", "9000", "1", "no", "yes", "no")
+    assert result.session["programs"] == ["sjpl"]
+    nothing = talk(content, "hi", "30", "94601", "1", "no", "no", "90000", "1", "no", "yes",
+                   "no")
+    assert nothing.session["programs"] == []
+    assert "2-1-1" in nothing.replies[0]
+
+
+def test_anything_a_resident_texts_gets_a_reply_and_never_an_error(content):
+    rng = random.Random(7)
+    alphabet = string.printable + "áéíóúñ¿¡ăâđêôơư०१२੦੧ਹਾਂनहीं😀\u200b\u202e\x00"
+    session = None
+    for turn in range(800):
+        length = rng.choice([0, 1, 2, 5, 30, 200, 2000])
+        text = "".join(rng.choice(alphabet) for _ in range(length))
+        if turn % 7 == 0:
+            text = rng.choice(["22", "yes", "no", "1", "back", "more", "skip", "restart", "2"])
+        result = step(content, session, text, NOW + turn)
+        assert result.replies, f"no reply to {text!r}"
+        session = result.session or None
+
+
+@pytest.fixture
+def edited_flows(tmp_path):
+    """A copy of the shipped flows that a test may edit, and a loader for it."""
+    folder = tmp_path / "flows"
+    shutil.copytree(FLOWS, folder)
+    return folder
+
+
+def test_a_session_whose_question_was_removed_continues_from_the_next_open_question(
+        content, edited_flows):
+    session = talk(content, "hi", "22", "95112").session  # now on household_size
+    screener = edited_flows / "screener.yaml"
+    text = screener.read_text(encoding="utf-8")
+    start = text.index("  - id: household_size")
+    end = text.index("  - id: has_children")
+    screener.write_text(text[:start] + text[end:], encoding="utf-8")
+    edited = load_content(edited_flows)
+    result = step(edited, session, "3", NOW + 600)
+    assert result.replies[0].startswith("We updated our questions.")
+    assert result.session["question"] == "has_children"
+    assert result.session["flow"] == edited.flow.fingerprint
+    assert result.session["answers"] == {"age": 22, "zip": "95112"}
+
+
+def test_a_session_whose_question_still_exists_just_goes_on_after_an_edit(content, edited_flows):
+    session = talk(content, "hi", "22").session
+    screener = edited_flows / "screener.yaml"
+    screener.write_text(screener.read_text(encoding="utf-8").replace(
+        "like 22.", "like 21."), encoding="utf-8")
+    result = step(load_content(edited_flows), session, "95112", NOW + 600)
+    assert result.session["answers"]["zip"] == "95112"
+    assert "updated" not in result.replies[0]
