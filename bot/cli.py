@@ -110,10 +110,13 @@ def _lint(args: argparse.Namespace) -> int:
     from bot.lint import lint
 
     problems = lint(args.flows or flows_dir())
+    here = Path.cwd()
     for problem in problems:
-        print(problem)
+        path = Path(problem.path)
+        shown = path.relative_to(here) if path.is_relative_to(here) else path
+        print(f"{shown}:{str(problem).removeprefix(problem.path + ':')}")
     errors = sum(1 for p in problems if p.severity == "error")
-    warnings = len(problems) - errors
+    warnings = sum(1 for p in problems if p.severity == "warning")
     print(f"{errors} errors, {warnings} warnings", file=sys.stderr)
     return 1 if errors else 0
 

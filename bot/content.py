@@ -10,12 +10,15 @@ import os
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from bot.flow import FLOWS_DIR, Flow, load_flow
 from bot.i18n import DEFAULT_TRANSLATIONS_DIR, Catalogs
 from bot.rules import Rules, load_rules
+from bot.services import Catalog, load_services
+from bot.urgent import Need, Urgent, load_urgent
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class Content:
     flow: Flow
     rules: Rules
     catalogs: Catalogs
+    urgent: Urgent
+    services: Catalog
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -46,6 +51,25 @@ class Content:
         return tuple(dict.fromkeys(w for code in langs for w in table.get(code, ())))
 
 
+    def urgent_need(self, text: str) -> tuple[Need, str] | None:
+        """The urgent need a message speaks of, and the language of the word that matched."""
+        found = self.urgent.detect(text, self._urgent_words, self._ordinary)
+        if found is None:
+            return None
+        need, word = found
+        by_lang = self.flow.urgent_words[need.id]
+        return need, next(lang for lang, words in by_lang.items() if word in words)
+
+    @cached_property
+    def _urgent_words(self) -> dict[str, tuple[str, ...]]:
+        return {need: tuple(w for words in by_lang.values() for w in words)
+                for need, by_lang in self.flow.urgent_words.items()}
+
+    @cached_property
+    def _ordinary(self) -> frozenset[str]:
+        return frozenset(self.flow.ordinary_words())
+
+
 class _Params(dict):
     def __init__(self, values: Mapping[str, Any]):
         super().__init__(values)
@@ -66,4 +90,6 @@ def load_content(flows: str | Path | None = None,
         flow=load_flow(folder / "screener.yaml"),
         rules=load_rules(folder / "programs.yaml"),
         catalogs=Catalogs.load(translations or DEFAULT_TRANSLATIONS_DIR),
+        urgent=load_urgent(folder / "urgent.yaml"),
+        services=load_services(folder / "services.yaml"),
     )

@@ -22,6 +22,7 @@ from bot.language import detect
 from bot.questions import Context, Reading, reader_for
 from bot.questions.normalize import ascii_digits, bare, matches_phrase
 from bot.segments import split
+from bot.urgent import Need
 
 SESSION_FORMAT = 1
 MAX_INBOUND_CHARS = 1600
@@ -126,8 +127,18 @@ class _Turn:
             self.events.append(Event("command", {"command": command}))
             getattr(self, f"_on_{command}")()
             return
+        urgent = self.content.urgent_need(text)
+        if urgent:
+            self._on_urgent(*urgent)
+            return
+        self._dispatch(text)
+
+    def _dispatch(self, text: str) -> None:
+        """Read the message as the answer the current stage is waiting for."""
         stage = self.session["stage"]
-        if stage == "language":
+        if stage == "urgent":
+            self._on_after_urgent(text)
+        elif stage == "language":
             self._on_language_choice(text)
         elif stage == "idle_offer":
             self._on_idle_choice(text)
@@ -198,6 +209,11 @@ class _Turn:
             self._on_stop()
             return
         self.events.append(Event("started", {"lang": chosen}))
+        urgent = self.content.urgent_need(text)
+        if urgent:
+            self.session["stage"] = "welcome"
+            self._on_urgent(*urgent)
+            return
         if chosen is None:
             self.session.update(stage="language", resume=None)
             self._show_language_menu()
@@ -280,7 +296,7 @@ class _Turn:
             self.say("language_only_english")
             self.ask()
             return
-        if self.session["stage"] != "language":
+        if self.session["stage"] not in ("language", "urgent"):
             self.session["resume"] = self.session["stage"]
         self.session["stage"] = "language"
         self._show_language_menu()
@@ -316,6 +332,31 @@ class _Turn:
             self._on_restart()
         else:
             self.say("idle_choice_retry")
+
+    # -- help today ---------------------------------------------------------------------------
+    def _on_urgent(self, need: Need, lang: str) -> None:
+        """Stop the questions: send the right numbers now, then offer to go back."""
+        if self.session["stage"] in ("welcome", "language") and not self.session["trail"]:
+            self.session["lang"] = lang if lang in self.content.languages else self.lang
+        self.events.append(Event("urgent", {"need": need.id}))
+        if self.session["stage"] != "urgent":
+            self.session["resume"] = self.session["stage"]
+        self.session["stage"] = "urgent"
+        self.say_text(need.reply)
+        self.pieces += results.service_lines(self.content, self.lang, need, self.session["answers"])
+        self.say_text(self.content.urgent.resume)
+
+    def _on_after_urgent(self, text: str) -> None:
+        resume = self.session.pop("resume", "asking")
+        if resume == "welcome":
+            self.session["stage"] = "asking"
+            self._welcome()
+            return
+        self.session["stage"] = resume
+        if text.strip().rstrip(".") == "1":
+            self.ask()
+        else:
+            self._dispatch(text)
 
     # -- answering ----------------------------------------------------------------------------
     def _on_answer(self, text: str) -> None:

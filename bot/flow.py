@@ -35,7 +35,7 @@ REQUIRED_MESSAGES = (
     "zip_outside_county", "retry_number", "retry_number_range", "retry_money",
     "retry_money_hourly", "retry_yes_no", "retry_choice", "retry_zip", "retry_zip_unknown",
     "retry_text", "not_optional", "results_header", "results_more", "results_last",
-    "results_none", "results_no_more", "results_prompt", "details_apply", "details_footer",
+    "results_none", "results_no_more", "results_help_today", "results_prompt", "details_apply", "details_footer",
     "language_only_english", "language_menu",
     # Sent by the web hook (bot/inbound.py), not the engine.
     "sorry_error", "media_only", "rate_limited", "busy",
@@ -105,6 +105,7 @@ class Flow:
     messages: Mapping[str, str]
     commands: Mapping[str, Mapping[str, tuple[str, ...]]]
     words: Mapping[str, Mapping[str, tuple[str, ...]]]
+    urgent_words: Mapping[str, Mapping[str, tuple[str, ...]]]
     questions: tuple[Question, ...]
     languages: Mapping[str, Language] = field(default_factory=dict)
     path: str = ""
@@ -126,6 +127,22 @@ class Flow:
                 return branch.goto
         index = self.position(question.id) + 1
         return self.questions[index].id if index < len(self.questions) else RESULTS
+
+    def ordinary_words(self) -> dict[str, str]:
+        """Folded answer and command words of every language, with what each one is.
+
+        Such words are never an urgent need, whatever they look like."""
+        from bot.questions.normalize import bare
+
+        found: dict[str, str] = {}
+        for kind, table in (("command", self.commands), ("answer", self.words)):
+            for name, by_lang in table.items():
+                for words in by_lang.values():
+                    found.update({bare(w): f"the {name} {kind} word" for w in words})
+        for question in self.questions:
+            for choice in question.choices:
+                found[bare(choice.label)] = f"a choice of question '{question.id}'"
+        return found
 
     @property
     def answer_ids(self) -> set[str]:
@@ -233,6 +250,7 @@ def _build(data: SourceMap, languages: list[SourceMap], path: str,
         messages=dict(messages),
         commands=_words_table(languages, "commands"),
         words=_words_table(languages, "words"),
+        urgent_words=_words_table(languages, "urgent"),
         questions=questions,
         languages={
             lang["code"]: Language(
@@ -249,7 +267,7 @@ def _build(data: SourceMap, languages: list[SourceMap], path: str,
 
 
 def _words_table(languages: list[SourceMap], section: str) -> dict[str, dict[str, tuple]]:
-    """{name: {lang: words}} from every language file's `commands` or `words` section."""
+    """{name: {lang: words}} from every language file's `commands`, `words` or `urgent`."""
     table: dict[str, dict[str, tuple]] = {}
     for lang in languages:
         for name, words in lang.get(section, {}).items():

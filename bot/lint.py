@@ -14,15 +14,18 @@ from pathlib import Path
 
 from bot.expressions import Expression
 from bot.flow import RESULTS, Flow, read_flow
-from bot.i18n.check import rendered_questions
+from bot.i18n import DEFAULT_TRANSLATIONS_DIR
+from bot.i18n.check import catalog_problems, rendered_questions
 from bot.questions.normalize import bare
 from bot.rules import lint_rules, load_rules
 from bot.segments import segments
+from bot.urgent import lint_urgent
 from bot.yamlsource import Problem, YamlFileError
 
 
-def lint(flows_dir: Path) -> list[Problem]:
-    """All problems in the flow, the rules and the services under `flows_dir`."""
+def lint(flows_dir: Path, translations_dir: Path = DEFAULT_TRANSLATIONS_DIR) -> list[Problem]:
+    """All problems in the flows under `flows_dir` and in the catalogs, then one info line
+    per language with how much of it is translated."""
     flow_path = flows_dir / "screener.yaml"
     try:
         flow, problems = read_flow(flow_path)
@@ -35,7 +38,17 @@ def lint(flows_dir: Path) -> list[Problem]:
         problems += condition_problems(flow, _rule_names(flows_dir))
         problems += collision_problems(flow)
         problems += budget_problems(flow)
+        problems += lint_urgent(flows_dir / "urgent.yaml", flow.urgent_words,
+                                flow.ordinary_words())
     problems += _service_problems(flows_dir)
+    found, coverage = catalog_problems(flows_dir, translations_dir, flow)
+    problems += found
+    problems += [
+        Problem(str(translations_dir / c.lang / "LC_MESSAGES" / "messages.po"), 1,
+                f"({c.lang}) {c.percent:.0f}% translated ({c.translated} of {c.total} texts)",
+                "info")
+        for c in coverage
+    ]
     return problems
 
 

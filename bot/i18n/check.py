@@ -22,7 +22,7 @@ from bot.i18n.extract import texts
 from bot.segments import segments
 from bot.yamlsource import Problem
 
-_STAFF_FILES = ("screener.yaml", "programs.yaml", "services.yaml")
+_STAFF_FILES = ("screener.yaml", "programs.yaml", "services.yaml", "urgent.yaml")
 
 
 @dataclass(frozen=True)

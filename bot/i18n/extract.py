@@ -16,7 +16,8 @@ from bot.yamlsource import SourceMap, load_yaml
 QUESTION_FIELDS = ("ask", "help", "retry")
 # Resident-facing fields of programs.yaml and services.yaml entries.
 PROGRAM_FIELDS = ("name", "summary", "details", "apply", "caution")
-SERVICE_FIELDS = ("offers", "hours")
+# (`offers` is a description for staff: SMS replies list only name, phone and hours.)
+SERVICE_FIELDS = ("hours",)
 
 
 def texts(path: str | Path, text: str | None = None) -> Iterator[tuple[str, int, str]]:
@@ -29,6 +30,11 @@ def texts(path: str | Path, text: str | None = None) -> Iterator[tuple[str, int,
         yield from _entry_texts(data.get("programs", []), PROGRAM_FIELDS, "program")
     elif name == "services.yaml":
         yield from _entry_texts(data.get("services", []), SERVICE_FIELDS, "service")
+    elif name == "urgent.yaml":
+        settings = data.get("settings", {})
+        if "resume" in settings:
+            yield settings["resume"], settings.line_of("resume"), "after an urgent reply"
+        yield from _entry_texts(data.get("needs", []), ("reply",), "urgent need")
 
 
 def _flow_texts(data: SourceMap) -> Iterator[tuple[str, int, str]]:
