@@ -35,7 +35,8 @@ REQUIRED_MESSAGES = (
     "zip_outside_county", "retry_number", "retry_number_range", "retry_money",
     "retry_money_hourly", "retry_yes_no", "retry_choice", "retry_zip", "retry_zip_unknown",
     "retry_text", "not_optional", "results_header", "results_more", "results_last",
-    "results_none", "results_no_more", "results_help_today", "results_prompt", "details_apply", "details_footer",
+    "results_none", "results_no_more", "results_help_today", "results_prompt", "details_apply",
+    "details_footer",
     "language_only_english", "language_menu",
     # Sent by the web hook (bot/inbound.py), not the engine.
     "sorry_error", "media_only", "rate_limited", "busy",
