@@ -31,6 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     lint.add_argument("--flows", type=Path, default=None, help="the flows folder to check")
     lint.set_defaults(handler=_lint)
 
+    segments = commands.add_parser("segments", help="SMS segments per question and language")
+    segments.add_argument("--write", type=Path, default=None, help="write the table to a file")
+    segments.set_defaults(handler=_segments)
+
     run = commands.add_parser("run", help="serve the web app and a worker on this machine")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000, help="0 picks a free port")
@@ -119,6 +123,17 @@ def _lint(args: argparse.Namespace) -> int:
     warnings = sum(1 for p in problems if p.severity == "warning")
     print(f"{errors} errors, {warnings} warnings", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _segments(args: argparse.Namespace) -> int:
+    from bot.i18n.segments_report import report
+
+    table = report(load_content())
+    if args.write:
+        args.write.write_text(table, encoding="utf-8")
+    else:
+        print(table)
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -72,5 +72,6 @@ def service_lines(content: Content, lang: str, need: Need,
     for service, _miles in found:
         where = f", {service.address}" if service.address else ""
         hours = f" ({content.text(lang, service.hours)})" if service.hours else ""
-        lines.append(f"{service.name}{where}: {service.phone}{hours}")
+        number = "" if service.phone == service.name else f": {service.phone}"
+        lines.append(f"{service.name}{where}{number}{hours}")
     return lines

@@ -143,9 +143,9 @@ def test_south_san_jose_finds_the_food_pantry_first(catalog):
     assert 5 < miles < 10
 
 
-def test_911_and_988_come_first_in_a_crisis(catalog):
+def test_988_then_911_come_first_in_a_crisis(catalog):
     ids = [s.id for s, _ in catalog.nearest("crisis", "95112")]
-    assert ids[:2] == ["emergency_911", "lifeline_988"]
+    assert ids[:2] == ["lifeline_988", "emergency_911"]
 
 
 def test_911_comes_first_when_someone_is_in_danger(catalog):
@@ -163,7 +163,7 @@ def test_zip_outside_the_county_gets_phone_lines_before_far_places(catalog):
 
 def test_zip_outside_the_county_still_gets_urgent_lines_first(catalog):
     ids = [s.id for s, _ in catalog.nearest("crisis", "94601")]
-    assert ids[:2] == ["emergency_911", "lifeline_988"]
+    assert ids[:2] == ["lifeline_988", "emergency_911"]
 
 
 @pytest.mark.parametrize("zip_code", ["00000", "99999", "9511", None, ""])
