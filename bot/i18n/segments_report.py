@@ -52,8 +52,9 @@ def report(content: Content) -> str:
         for question_id, text, _ in rendered_questions(
                 content.flow, lambda msgid, lang=lang: content.text(lang, msgid)):
             counted = count(text)
+            unit = "ch" if counted.encoding == "GSM-7" else "u"
             per_question.setdefault(question_id, []).append(
-                f"{counted.segments} ({counted.units} {'ch' if counted.encoding == 'GSM-7' else 'u'})"
+                f"{counted.segments} ({counted.units} {unit})"
             )
     rows = [f"| `{qid}` | " + " | ".join(cells) + " |" for qid, cells in per_question.items()]
     totals = []
