@@ -1,0 +1,57 @@
+"""The Flask app factory: `gunicorn 'bot.app:create_app()'`.
+
+Configuration comes from the environment (DESIGN.md "Contracts"); tests pass a mapping
+instead, which may also hold a ready `REDIS` client, loaded `CONTENT` and a `CLOCK`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from bot.content import load_content
+from bot.inbound import Textline
+from bot.ratelimit import Limits
+from bot.store import Ttl, connect
+from bot.web import health, simulator, twilio
+
+ENVIRONMENT = (
+    "REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WEBHOOK_KEYS",
+    "PUBLIC_URL", "SCREENER_SECRET", "OPT_OUT_MODE", "RETENTION_DAYS",
+    "OPT_OUT_RETENTION_DAYS", "RATE_LIMIT_PER_MINUTE", "GLOBAL_RATE_LIMIT_PER_MINUTE",
+    "SIMULATOR",
+)
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    if not logging.getLogger().handlers:  # gunicorn configures only its own loggers
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = Flask(__name__)
+    if config is None:
+        config = {name: os.environ[name] for name in ENVIRONMENT if os.environ.get(name)}
+    app.config.from_mapping(config)
+    secret = app.config.get("SCREENER_SECRET")
+    if not secret:
+        raise RuntimeError("SCREENER_SECRET is not set: it keys the hashes that keep phone "
+                           "numbers out of Redis and logs")
+    app.extensions["textline"] = Textline(
+        app.config.get("CONTENT") or load_content(),
+        app.config.get("REDIS") or connect(app.config.get("REDIS_URL") or DEFAULT_REDIS_URL),
+        secret.encode(),
+        opt_out_mode=app.config.get("OPT_OUT_MODE") or "twilio",
+        ttl=Ttl.from_config(app.config),
+        limits=Limits.from_config(app.config),
+        clock=app.config.get("CLOCK") or time.time,
+    )
+    app.register_blueprint(twilio.bp)
+    app.register_blueprint(health.bp)
+    if simulator.enabled(app.config):
+        app.register_blueprint(simulator.bp)
+    return app

@@ -1,0 +1,233 @@
+"""One inbound message, start to finish; shared by the Twilio web hook and the simulator.
+
+dedup → per-contact lock → opt-out keywords → flood limits → load session → engine.step →
+save and count (one MULTI) → the replies. No Flask here: the caller turns replies into TwiML.
+
+A lock rather than WATCH/MULTI: a turn has effects outside its own keys (STOP deletes queued
+RQ jobs), and under a burst from one person optimistic retries would re-run the engine again
+and again; with a lock the messages wait their turn and run one after the other. The lock's
+timeout frees a contact whose holder crashed; the final write is still one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+from redis import Redis
+from redis.exceptions import RedisError
+from redis.lock import Lock
+
+from bot import optout, ratelimit
+from bot.content import Content
+from bot.engine import Event, clean, new_session, step
+from bot.store import KEEP, Change, Snapshot, Store, Ttl, contact_id
+
+log = logging.getLogger(__name__)
+_SID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True)
+class Message:
+    """An inbound message as Twilio (or the simulator) describes it."""
+
+    address: str
+    body: str = ""
+    sid: str | None = None
+    media: int = 0
+    opt_out_type: str | None = None
+
+    @property
+    def channel(self) -> str:
+        return "whatsapp" if self.address.lower().startswith("whatsapp:") else "sms"
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str]) -> Message:
+        """Read Twilio's fields, ignoring any others (Twilio adds fields without notice)."""
+        sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
+        media = form.get("NumMedia") or "0"
+        return cls(
+            address=form.get("From") or "",
+            body=form.get("Body") or "",
+            sid=sid if _SID.fullmatch(sid) else None,
+            media=int(media) if media.isdigit() else 0,
+            opt_out_type=form.get("OptOutType") or None,
+        )
+
+
+class ContactMemory:
+    """Recent contacts' language and opt-out state, in this process only.
+
+    With Redis down we can still apologise in the resident's language, and stay silent to
+    someone who opted out."""
+
+    def __init__(self, size: int = 10_000):
+        self._size = size
+        self._items: OrderedDict[str, tuple[str, bool]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, contact: str, lang: str, stopped: bool) -> None:
+        with self._lock:
+            self._items[contact] = (lang, stopped)
+            self._items.move_to_end(contact)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def recall(self, contact: str) -> tuple[str, bool]:
+        with self._lock:
+            return self._items.get(contact, ("en", False))
+
+
+class ContactBusy(Exception):
+    """The contact's lock stayed taken longer than we can keep Twilio waiting."""
+
+
+class Textline:
+    """The text line's host around the pure engine."""
+
+    def __init__(self, content: Content, redis: Redis, secret: bytes, *,
+                 opt_out_mode: str = "twilio", ttl: Ttl | None = None,
+                 limits: ratelimit.Limits | None = None,
+                 clock: Callable[[], float] = time.time):
+        self.content = content
+        self.store = Store(redis, ttl)
+        self.secret = secret
+        self.keywords = optout.Keywords(content, opt_out_mode)
+        self.limits = limits or ratelimit.Limits()
+        self.clock = clock
+        self.memory = ContactMemory()
+
+    def contact(self, address: str) -> str:
+        return contact_id(self.secret, address)
+
+    def handle(self, message: Message, request_id: str = "-") -> list[str]:
+        """The replies to send back. Never raises: on any failure, a short apology."""
+        if not message.address:
+            log.warning("request=%s message without a sender ignored", request_id)
+            return []
+        contact = self.contact(message.address)
+        started = time.perf_counter()
+        try:
+            replies, outcome = self._locked_turn(contact, message)
+        except Exception:
+            log.exception("request=%s contact=%s turn failed; apologising",
+                          request_id, contact[:8])
+            return self._apology(contact)
+        log.info("request=%s contact=%s channel=%s outcome=%s replies=%d ms=%.1f",
+                 request_id, contact[:8], message.channel, outcome, len(replies),
+                 (time.perf_counter() - started) * 1000)
+        return replies
+
+    def _apology(self, contact: str) -> list[str]:
+        lang, stopped = self.memory.recall(contact)
+        return [] if stopped else [self.content.message(lang, "sorry_error")]
+
+    @contextmanager
+    def _locked(self, contact: str) -> Iterator[None]:
+        lock = self.store.lock(contact)
+        if not lock.acquire():
+            raise ContactBusy(contact[:8])
+        try:
+            yield
+        finally:
+            _release(lock)
+
+    def _locked_turn(self, contact: str, message: Message) -> tuple[list[str], str]:
+        with self._locked(contact):
+            now = self.clock()
+            found = self.store.snapshot(contact, message.sid)
+            if found.seen is not None:
+                self.store.count(now, ["duplicate"])
+                return found.seen, "duplicate"
+            change = self._turn(contact, message, found, now)
+            change = replace(change, counts=(f"inbound:{message.channel}", *change.counts))
+            self.store.commit(contact, change, now, message.sid)
+        self._remember(contact, found, change)
+        return change.replies, ",".join(change.counts[1:]) or "quiet"
+
+    def _turn(self, contact: str, message: Message, found: Snapshot, now: float) -> Change:
+        kind = self.keywords.kind(message.body, message.opt_out_type)
+        lang = (found.session or found.opt_out or {}).get("lang") \
+            or self.memory.recall(contact)[0]
+        if found.opt_out is not None:
+            if kind == "start":
+                return self._opt_in(message, lang, now)
+            return Change([], counts=("while_opted_out",))
+        if kind == "stop":
+            return self._opt_out(contact, message, lang, now)
+        verdict = ratelimit.check(self.store.redis, contact, now, self.limits)
+        if verdict is not ratelimit.Verdict.OK:
+            silent = verdict is ratelimit.Verdict.SILENT
+            return Change([] if silent else [self.content.message(lang, verdict.value)],
+                          counts=(verdict.value,))
+        if message.media and not clean(message.body):
+            return Change([self.content.message(lang, "media_only")], counts=("media_only",))
+        # OptOutType=HELP may come from a keyword the flow does not list: say it the flow's way.
+        text = self._command_word("help") if kind == "help" else message.body
+        result = step(self.content, found.session, text, now, channel=message.channel)
+        for job in result.jobs:
+            log.warning("contact=%s engine job %r has no worker yet", contact[:8], job.kind)
+        return Change(result.replies, session=result.session, counts=funnel(result.events))
+
+    def _opt_out(self, contact: str, message: Message, lang: str, now: float) -> Change:
+        optout.cancel_jobs(self.store.redis, contact)
+        confirmed = self.keywords.twilio_confirmed(message.body, message.opt_out_type, "stop")
+        replies = [] if confirmed else [self.content.message(lang, "stopped")]
+        return Change(replies, session=None, opt_out={"at": now, "lang": lang},
+                      counts=("opted_out",))
+
+    def _opt_in(self, message: Message, lang: str, now: float) -> Change:
+        if self.keywords.twilio_confirmed(message.body, message.opt_out_type, "start"):
+            return Change([], opt_out=None, counts=("opted_in",))
+        result = step(self.content, new_session(self.content, now, lang),
+                      self._command_word("start"), now, channel=message.channel)
+        return Change(result.replies, session=result.session, opt_out=None,
+                      counts=funnel(result.events))
+
+    def _command_word(self, name: str) -> str:
+        return self.content.command_words(name, "en")[0]
+
+    def _remember(self, contact: str, found: Snapshot, change: Change) -> None:
+        session = found.session if change.session is KEEP else change.session
+        record = found.opt_out if change.opt_out is KEEP else change.opt_out
+        lang = (session or record or {}).get("lang") or self.memory.recall(contact)[0]
+        self.memory.remember(contact, lang, stopped=record is not None)
+
+    def opt_out_after_failure(self, address: str) -> None:
+        """Twilio refused a send with 21610: the number opted out where we could not see it."""
+        contact = self.contact(address)
+        with self._locked(contact):
+            optout.opt_out_now(self.store, contact, self.clock(), "opted_out_by_carrier")
+        self.memory.remember(contact, self.memory.recall(contact)[0], stopped=True)
+
+
+def funnel(events: Iterable[Event]) -> tuple[str, ...]:
+    """Counter fields for engine events: `answered:age`, `program:calfresh`, never a number."""
+    fields: list[str] = []
+    for event in events:
+        data = event.data
+        if event.kind in ("answered", "misunderstood"):
+            fields.append(f"{event.kind}:{data.get('question')}")
+        elif event.kind == "command":
+            fields.append(f"command:{data.get('command')}")
+        elif event.kind == "details":
+            fields.append(f"details:{data.get('program')}")
+        elif event.kind == "results":
+            fields += ["results", *(f"program:{p}" for p in data.get("programs", ()))]
+        else:
+            fields.append(event.kind)
+    return tuple(fields)
+
+
+def _release(lock: Lock) -> None:
+    """Release the lock; if that fails (Redis gone, lock expired) its timeout frees it."""
+    try:
+        lock.release()
+    except RedisError as error:
+        log.warning("could not release a contact lock: %s", type(error).__name__)

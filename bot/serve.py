@@ -1,0 +1,82 @@
+"""`screener run`: the whole text line on one machine, with embedded defaults.
+
+No REDIS_URL: an embedded Redis (data lasts until it stops). No Twilio credentials: outbound
+messages go to the local outbox (`screener outbox`) and the simulator page is on. The web app
+runs in Werkzeug's threaded server here; production uses the Procfile (gunicorn + rq worker).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from types import FrameType
+
+from werkzeug.serving import make_server
+
+from bot.app import create_app
+from bot.redis_embedded import RedisServer
+from bot.web import simulator
+from worker.queues import QUEUES
+
+
+def run(host: str, port: int) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
+    with ExitStack() as stack:
+        if not os.environ.get("REDIS_URL"):
+            redis = stack.enter_context(RedisServer())
+            os.environ["REDIS_URL"] = redis.url
+            print(f"Embedded Redis at {redis.url}; its data is gone when this stops.")
+        if not os.environ.get("SCREENER_SECRET"):
+            os.environ["SCREENER_SECRET"] = secrets.token_hex(32)
+            print("SCREENER_SECRET is not set: using a random one for this run.")
+        stack.enter_context(_worker(os.environ["REDIS_URL"]))
+        server = make_server(host, port, create_app(), threaded=True)
+        base = f"http://{host}:{server.port}"
+        print(_banner(base), flush=True)
+        server.serve_forever()  # returns on Ctrl-C or SIGTERM
+    print("Stopped.")
+    return 0
+
+
+def _banner(base: str) -> str:
+    lines = [
+        f"Serving the San José benefits text line on {base}",
+        f"  health:    {base}/healthz",
+        f"  Twilio:    POST {base}/twilio/messages  (behind a tunnel, set PUBLIC_URL; "
+        "see docs/twilio.md)",
+    ]
+    if simulator.enabled(os.environ):
+        lines.append(f"  simulator: {base}/simulator  (text the bot from your browser)")
+    if os.environ.get("TWILIO_ACCOUNT_SID") and os.environ.get("TWILIO_AUTH_TOKEN"):
+        lines.append("  outbound:  through Twilio")
+    else:
+        lines.append("  outbound:  the local outbox; see `screener outbox`")
+    lines.append("Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+@contextmanager
+def _worker(redis_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    """An RQ worker for the app's queues (with the scheduler, for retries and later sends)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rq.cli", "worker", "--url", redis_url, "--with-scheduler",
+         *QUEUES],
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

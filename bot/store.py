@@ -1,0 +1,199 @@
+"""What the text line keeps in Redis, under keys that never hold a phone number.
+
+A contact is the keyed hash (HMAC-SHA256 with SCREENER_SECRET) of its normalised address, so
+a leaked dump or key listing cannot be turned back into numbers without the secret. Every key
+of one contact carries the Redis Cluster hash tag `{<contact>}`: the whole contact lives on one
+slot, so a turn reads it in one round trip and writes it in one MULTI.
+
+    sj:{<contact>}:session       JSON session                            retention
+    sj:{<contact>}:optout        JSON {"at", "lang"} while opted out      opt-out retention
+    sj:{<contact>}:lock          the per-contact turn lock               lock timeout
+    sj:{<contact>}:replies       hash: MessageSid -> JSON replies given   seen window
+    sj:{<contact>}:rate          sorted set of recent message times      rate window
+    sj:{<contact>}:rate:notice   set once a flood got its notice         rate window
+    sj:{<contact>}:jobs          set of the contact's queued RQ job ids   retention
+    sj:{<contact>}:sent:<id>     an outbound message already handed on    retention
+    sj:{global}:rate:<minute>    inbound messages in that minute         2 minutes
+    sj:stats:{<YYYY-MM-DD>}      hash: funnel event -> count              stats retention
+    sj:delivery:{<YYYY-MM-DD>}   hash: delivery status -> count           stats retention
+
+Replies sit in one hash rather than a key per MessageSid so that STOP can erase them with
+the session (they may quote answers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.lock import Lock
+from redis.retry import Retry
+
+PREFIX = "sj"
+CITY_TIME = ZoneInfo("America/Los_Angeles")
+STATS_SECONDS = 400 * 86400  # a year of daily counters plus a margin for year-on-year reports
+_CHANNEL_PREFIX = re.compile(r"^(whatsapp|sms):", re.IGNORECASE)
+_PUNCTUATION = re.compile(r"[\s().-]")
+
+
+def connect(url: str) -> Redis:
+    """A client that fails fast: with Redis down the resident still gets an apology well
+    inside Twilio's 15 s, instead of the default retries with backoff."""
+    return Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2,
+                          retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+                          health_check_interval=30)
+
+
+def normalize_address(address: str) -> str:
+    """The phone number behind a Twilio address: `whatsapp:+14085550100` -> `+14085550100`.
+
+    SMS and WhatsApp from the same number are one contact on purpose. It is the same person,
+    and a STOP sent on either channel must silence both (opt-outs are honoured through any
+    reasonable means); a resident who moves from SMS to WhatsApp mid-screening also carries on
+    where they were. Replies still go back on the channel each message came in on.
+    """
+    return _PUNCTUATION.sub("", _CHANNEL_PREFIX.sub("", address.strip()))
+
+
+def contact_id(secret: bytes, address: str) -> str:
+    """The contact's name in Redis and logs: 128 bits of HMAC, never the number itself."""
+    digest = hmac.new(secret, normalize_address(address).encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def key(contact: str, part: str) -> str:
+    return f"{PREFIX}:{{{contact}}}:{part}"
+
+
+def global_key(part: str) -> str:
+    return f"{PREFIX}:{{global}}:{part}"
+
+
+def day(now: float) -> str:
+    """The city's calendar day, so a day's counts match what staff see on the wall clock."""
+    return datetime.fromtimestamp(now, CITY_TIME).strftime("%Y-%m-%d")
+
+
+def stats_key(now: float, table: str = "stats") -> str:
+    return f"{PREFIX}:{table}:{{{day(now)}}}"
+
+
+@dataclass(frozen=True)
+class Ttl:
+    """How long things live, in seconds."""
+
+    retention: int = 30 * 86400  # everything about a contact, after its last message
+    opt_out: int = 400 * 86400  # a suppression record must outlive the conversation it ended
+    seen: int = 86400  # Twilio redeliveries come within seconds; a day is generous
+    lock: float = 10  # a crashed holder blocks its contact at most this long
+    lock_wait: float = 5  # well inside Twilio's 15 s
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Ttl:
+        days = {"retention": "RETENTION_DAYS", "opt_out": "OPT_OUT_RETENTION_DAYS"}
+        values = {field: int(float(config[name]) * 86400)
+                  for field, name in days.items() if config.get(name)}
+        return cls(**values)
+
+
+class Keep(Enum):
+    """Leave this part of the contact as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one turn writes: replies to remember, session, opt-out record and counts."""
+
+    replies: list[str]
+    session: dict[str, Any] | Keep | None = KEEP  # None erases it
+    opt_out: dict[str, Any] | Keep | None = KEEP  # a record opts out, None opts back in
+    counts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A contact as one turn finds it, read in one round trip."""
+
+    seen: list[str] | None
+    opt_out: dict[str, Any] | None
+    session: dict[str, Any] | None
+
+
+class Store:
+    def __init__(self, redis: Redis, ttl: Ttl | None = None):
+        self.redis = redis
+        self.ttl = ttl or Ttl()
+
+    def lock(self, contact: str) -> Lock:
+        # Turns take milliseconds: poll often so a queued message waits little.
+        return self.redis.lock(key(contact, "lock"), timeout=self.ttl.lock, sleep=0.01,
+                               blocking_timeout=self.ttl.lock_wait)
+
+    def snapshot(self, contact: str, sid: str | None) -> Snapshot:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(key(contact, "replies"), sid or "-")
+        pipe.mget(key(contact, "optout"), key(contact, "session"))
+        seen, (opt_out, session) = pipe.execute()
+        return Snapshot(
+            seen=_json(seen) if sid else None,
+            opt_out=_json(opt_out),
+            session=_json(session),
+        )
+
+    def opt_out_record(self, contact: str) -> dict[str, Any] | None:
+        return _json(self.redis.get(key(contact, "optout")))
+
+    def commit(self, contact: str, change: Change, now: float, sid: str | None = None) -> None:
+        """Write a turn all at once: a redelivered MessageSid then finds either nothing (and
+        runs the turn) or everything (and gets the same replies)."""
+        pipe = self.redis.pipeline(transaction=True)
+        replies = key(contact, "replies")
+        if change.session is None:  # erased: so are the replies that quoted it
+            pipe.delete(key(contact, "session"), replies)
+        elif change.session is not KEEP:
+            pipe.set(key(contact, "session"), _dump(change.session), ex=self.ttl.retention)
+        if change.opt_out is None:
+            pipe.delete(key(contact, "optout"))
+        elif change.opt_out is not KEEP:
+            pipe.set(key(contact, "optout"), _dump(change.opt_out), ex=self.ttl.opt_out)
+        if sid:
+            pipe.hset(replies, sid, _dump(change.replies))
+            pipe.expire(replies, self.ttl.seen)
+        _count(pipe, stats_key(now), change.counts)
+        pipe.execute()
+
+    def count(self, now: float, fields: Iterable[str], table: str = "stats") -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        _count(pipe, stats_key(now, table), fields)
+        pipe.execute()
+
+
+def _count(pipe: Any, name: str, fields: Iterable[str]) -> None:
+    fields = list(fields)
+    for field in fields:
+        pipe.hincrby(name, field, 1)
+    if fields:
+        pipe.expire(name, STATS_SECONDS)
+
+
+def _json(raw: bytes | str | None) -> Any:
+    return None if raw is None else json.loads(raw)
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

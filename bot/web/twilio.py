@@ -1,0 +1,120 @@
+"""Twilio's web hooks: inbound SMS and WhatsApp messages, and delivery status callbacks.
+
+Every request must carry a valid `X-Twilio-Signature`: HMAC-SHA1 with the Auth Token, or,
+when `X-Twilio-Webhooks-Signature-Settings` names a Webhook-Rule SharedKey, the algorithm it
+names with that key (`TWILIO_WEBHOOK_KEYS="keyId=secret,..."`). Without an Auth Token every
+request is refused. Twilio signs the URL it was told to call; behind a proxy or tunnel this app
+sees another one, so `PUBLIC_URL` (the public base URL) replaces scheme, host and port.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.request_validator import (
+    SIGNATURE_HEADER,
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
+
+from bot import optout
+from bot.inbound import Message
+from bot.web import request_id, textline, twiml
+
+log = logging.getLogger(__name__)
+bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+_WORD = re.compile(r"[A-Za-z0-9_]{1,32}")
+
+
+def signed(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not signature_is_valid():
+            log.warning("request=%s %s refused: missing or wrong Twilio signature",
+                        request_id(), request.path)
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def signature_is_valid() -> bool:
+    config = current_app.config
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if not signature or not config.get("TWILIO_AUTH_TOKEN"):
+        return False
+    settings = request.headers.get(SIGNATURE_SETTINGS_HEADER)
+    if settings:
+        secret = shared_keys(config).get(_setting(settings, "key"))
+    else:
+        secret = config["TWILIO_AUTH_TOKEN"]
+    if not secret:
+        return False
+    return RequestValidator(secret).validate(
+        signed_url(), request.form, signature, algorithm=get_signature_algorithm(settings)
+    )
+
+
+def signed_url() -> str:
+    """The URL Twilio signed: PUBLIC_URL + the path and query this app received."""
+    public = current_app.config.get("PUBLIC_URL")
+    if not public:
+        return request.url
+    query = request.query_string.decode("latin-1")
+    return public.rstrip("/") + request.script_root + request.path + (f"?{query}" if query else "")
+
+
+def shared_keys(config: Mapping[str, Any]) -> dict[str, str]:
+    pairs = (item.partition("=") for item in (config.get("TWILIO_WEBHOOK_KEYS") or "").split(","))
+    return {name.strip(): secret.strip() for name, _, secret in pairs if name.strip() and secret}
+
+
+def _setting(header: str, name: str) -> str:
+    for part in header.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == name:
+            return value.strip()
+    return ""
+
+
+@bp.post("/messages")
+@signed
+def messages() -> Response:
+    return respond(request.form)
+
+
+def respond(form: Mapping[str, str]) -> Response:
+    """Run one inbound message through the text line and answer in TwiML (the simulator too)."""
+    return twiml(textline().handle(Message.from_form(form), request_id()))
+
+
+@bp.post("/status")
+@signed
+def status() -> tuple[str, int]:
+    """Count delivery outcomes; a 21610 refusal means the contact opted out at Twilio."""
+    form, line = request.form, textline()
+    outcome = form.get("MessageStatus") or form.get("SmsStatus") or "unknown"
+    error = form.get("ErrorCode") or ""
+    fields = [outcome if _WORD.fullmatch(outcome) else "unknown"]
+    if _WORD.fullmatch(error):
+        fields.append(f"error:{error}")
+    try:
+        line.store.count(line.clock(), fields, table="delivery")
+        if error == str(optout.CARRIER_OPT_OUT) and form.get("To"):
+            line.opt_out_after_failure(form["To"])
+    except Exception:
+        log.exception("request=%s status callback not recorded", request_id())
+    return "", 204
+
+
+@bp.errorhandler(500)
+def apologise(error: Exception) -> Response:
+    """The last line of defence: Twilio never gets a 5xx, the resident gets an apology."""
+    log.error("request=%s unexpected error in a Twilio web hook: %r", request_id(), error)
+    return twiml([textline().content.message("en", "sorry_error")])

@@ -1,0 +1,68 @@
+"""The Redis layout: keyed hashes instead of numbers, one cluster slot per contact, one
+transaction per turn."""
+
+from __future__ import annotations
+
+import pytest
+from redis.crc import key_slot
+
+from bot.store import KEEP, Change, Store, Ttl, contact_id, day, key, normalize_address
+
+pytest_plugins = ["redis_server"]
+SECRET = b"secret"
+
+
+@pytest.mark.parametrize("address", [
+    "+14085550123", "whatsapp:+14085550123", "WhatsApp:+14085550123", " +1 (408) 555-0123 ",
+    "sms:+14085550123",
+])
+def test_sms_and_whatsapp_addresses_of_one_number_are_one_contact(address):
+    assert normalize_address(address) == "+14085550123"
+    assert contact_id(SECRET, address) == contact_id(SECRET, "+14085550123")
+
+
+def test_a_contact_id_is_a_keyed_hash_not_the_number():
+    contact = contact_id(SECRET, "+14085550123")
+    assert len(contact) == 32 and "4085550123" not in contact
+    assert contact != contact_id(b"another secret", "+14085550123")
+    assert contact != contact_id(SECRET, "+14085550124")
+
+
+def test_every_key_of_a_contact_lands_on_one_cluster_slot():
+    contact = contact_id(SECRET, "+14085550123")
+    parts = ("session", "optout", "lock", "replies", "rate", "rate:notice", "jobs", "sent:m1")
+    slots = {key_slot(key(contact, part).encode()) for part in parts}
+    assert len(slots) == 1
+
+
+def test_a_turn_writes_session_replies_and_counts_together(redis_client):
+    store = Store(redis_client)
+    store.commit("c1", Change(["hi"], session={"lang": "en"}, counts=("started",)), 0, "SM1")
+    found = store.snapshot("c1", "SM1")
+    assert (found.seen, found.session, found.opt_out) == (["hi"], {"lang": "en"}, None)
+    assert redis_client.hget(f"sj:stats:{{{day(0)}}}", "started") == b"1"
+
+
+def test_keep_leaves_the_session_alone_and_none_erases_it_with_its_replies(redis_client):
+    store = Store(redis_client)
+    store.commit("c1", Change(["hi"], session={"lang": "vi"}), 0, "SM1")
+    store.commit("c1", Change([], session=KEEP), 0, "SM2")
+    assert store.snapshot("c1", None).session == {"lang": "vi"}
+    store.commit("c1", Change(["bye"], session=None, opt_out={"at": 0, "lang": "vi"}), 0, "SM3")
+    assert store.snapshot("c1", "SM1").seen is None  # earlier replies went with the session
+    assert store.snapshot("c1", "SM3").seen == ["bye"]  # a redelivered STOP still gets its own
+    assert store.snapshot("c1", None).session is None
+    store.commit("c1", Change([], opt_out=None), 0)
+    assert store.opt_out_record("c1") is None
+
+
+def test_retention_comes_from_the_config():
+    assert Ttl.from_config({"RETENTION_DAYS": "7"}).retention == 7 * 86400
+    assert Ttl.from_config({"OPT_OUT_RETENTION_DAYS": "0.5"}).opt_out == 43200
+    assert Ttl.from_config({}) == Ttl()
+
+
+def test_counters_follow_the_citys_calendar_day():
+    new_year_utc = 1_767_225_600  # 2026-01-01 00:00 UTC is still New Year's Eve in San José
+    assert day(new_year_utc) == "2025-12-31"
+    assert day(new_year_utc + 8 * 3600) == "2026-01-01"

@@ -1,0 +1,233 @@
+"""STOP, START and HELP come before the flow; a stopped contact hears nothing more."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from phone import NUMBER, Phone, make_app, replies, sign
+from rq import SimpleWorker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from twilio.http import HttpClient
+from twilio.http.response import Response as TwilioResponse
+from twilio.rest import Client
+
+from bot import optout, outbox
+from bot.engine import new_session, step
+from bot.store import Change
+from worker import outbound
+from worker.queues import OUTBOUND, queue
+
+pytest_plugins = ["redis_server"]
+
+
+@pytest.fixture
+def app(redis_client, content):
+    return make_app(redis_client, content)
+
+
+@pytest.fixture
+def app_mode(redis_client, content):
+    return make_app(redis_client, content, OPT_OUT_MODE="app")
+
+
+def test_stop_erases_the_session_and_twilio_mode_sends_no_second_reply(app):
+    phone = Phone(app)
+    phone.text("hello")
+    phone.answer_current_question()
+    assert phone.text("STOP") == []
+    assert phone.session is None
+    assert phone.store.opt_out_record(phone.contact) is not None
+
+
+def test_stop_in_app_mode_sends_the_confirmation(app_mode, content):
+    phone = Phone(app_mode)
+    phone.text("hello")
+    assert phone.text("stop") == [content.message("en", "stopped")]
+    assert phone.session is None
+
+
+@pytest.mark.parametrize("mode", ["twilio", "app"])
+def test_every_stop_word_of_every_language_stops(redis_client, content, mode):
+    app = make_app(redis_client, content, OPT_OUT_MODE=mode)
+    for n, word in enumerate(content.command_words("stop")):
+        phone = Phone(app, number=f"+1408555{n:04d}")
+        phone.store.commit(phone.contact, Change([], session=new_session(content, 0)), 0)
+        phone.text(f" {word.lower()}! ")
+        assert phone.session is None, word
+        assert phone.store.opt_out_record(phone.contact) is not None, word
+
+
+def test_a_stopped_contact_gets_no_reply_at_all_until_start(app_mode, content):
+    phone = Phone(app_mode)
+    phone.text("hello")
+    phone.text("STOP")
+    for body in ("hello", "22", "HELP", "restart", ""):
+        assert phone.text(body) == [], body
+    assert phone.session is None
+    said = phone.text("START")
+    assert said[0].startswith(content.message("en", "started"))
+    assert phone.store.opt_out_record(phone.contact) is None
+    assert phone.session["stage"] == "asking"
+
+
+def test_start_in_twilio_mode_resubscribes_quietly_then_the_flow_starts_again(app, content):
+    phone = Phone(app)
+    phone.text("hello")
+    phone.text("STOP")
+    assert phone.text("UNSTOP") == []  # Twilio already confirmed it
+    assert phone.store.opt_out_record(phone.contact) is None
+    assert phone.text("hi")[0].startswith(content.message("en", "welcome"))
+
+
+def test_twilio_opt_out_type_is_honoured_for_words_we_do_not_know(app):
+    phone = Phone(app)
+    phone.text("hello")
+    assert phone.text("ALTO", OptOutType="STOP") == []
+    assert phone.store.opt_out_record(phone.contact) is not None
+    assert phone.text("SI", OptOutType="START") == []
+    assert phone.store.opt_out_record(phone.contact) is None
+
+
+def test_a_start_from_someone_who_never_stopped_is_just_a_message(app_mode, content):
+    assert Phone(app_mode).text("START") == step(content, None, "START", 0).replies
+
+
+def test_a_stop_word_twilio_did_not_handle_gets_our_own_confirmation(content):
+    twilio, app = optout.Keywords(content, "twilio"), optout.Keywords(content, "app")
+    assert twilio.twilio_confirmed("Stop!", None, "stop")
+    assert twilio.twilio_confirmed("ALTO", "STOP", "stop")
+    assert not twilio.twilio_confirmed("ALTO", None, "stop")
+    assert not app.twilio_confirmed("STOP", "STOP", "stop")
+
+
+def test_help_answers_with_who_we_are_how_to_stop_and_rates(app, content):
+    phone = Phone(app)
+    phone.text("hello")
+    said = "\n".join(phone.text("HELP"))
+    assert content.message("en", "help") in said
+    assert "STOP" in said and "Msg & data rates may apply" in said
+    assert phone.session["stage"] == "asking"  # and the conversation goes on
+
+
+def test_twilio_help_keyword_gets_our_help_even_in_another_word(app, content):
+    phone = Phone(app)
+    phone.text("hello")
+    assert content.message("en", "help") in "\n".join(phone.text("AYUDA", OptOutType="HELP"))
+
+
+# -- outbound messages (the worker) ---------------------------------------------------------
+
+@pytest.fixture
+def local_outbox(tmp_path, monkeypatch):
+    monkeypatch.setenv("OUTBOX_PATH", str(tmp_path / "outbox.jsonl"))
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run_worker(redis) -> None:
+    worker = SimpleWorker([queue(OUTBOUND, redis)], connection=redis)
+    worker.work(burst=True)
+
+
+def test_stop_cancels_queued_messages_and_none_reaches_the_contact_until_start(
+        app, redis_client, local_outbox):
+    phone = Phone(app)
+    phone.text("hello")
+    later = datetime.now(UTC) + timedelta(hours=1)
+    queued = outbound.enqueue_message(redis_client, phone.contact, NUMBER, "sms", "Reminder",
+                                      "m1")
+    scheduled = outbound.enqueue_message(redis_client, phone.contact, NUMBER, "sms",
+                                         "Tomorrow", "m2", at=later)
+    phone.text("STOP")
+    for job in (queued, scheduled):
+        with pytest.raises(NoSuchJobError):
+            Job.fetch(job.id, connection=redis_client)
+    # A job that slipped past the STOP (already running, or queued by slow work later).
+    outbound.enqueue_message(redis_client, phone.contact, NUMBER, "sms", "Late result", "m3")
+    run_worker(redis_client)
+    assert outbox.read() == []
+
+    phone.text("START")
+    outbound.enqueue_message(redis_client, phone.contact, NUMBER, "sms", "Welcome back", "m4")
+    run_worker(redis_client)
+    assert [(m["to"], m["channel"], m["body"]) for m in outbox.read()] == [
+        (NUMBER, "sms", "Welcome back")]
+    assert redis_client.smembers(f"sj:{{{phone.contact}}}:jobs") == set()
+
+
+def test_a_message_id_is_sent_once_however_often_it_is_queued(app, redis_client, local_outbox):
+    contact = Phone(app).contact
+    for runs in (1, 2):
+        for _ in range(runs):
+            outbound.enqueue_message(redis_client, contact, f"whatsapp:{NUMBER}", "whatsapp",
+                                     "Hi", "same-id")
+        run_worker(redis_client)
+    assert [m["channel"] for m in outbox.read()] == ["whatsapp"]
+
+
+class FakeTwilioHttp(HttpClient):
+    """Twilio's REST API as seen by the real twilio client: records requests, answers JSON."""
+
+    def __init__(self, status: int, body: dict):
+        super().__init__(logging.getLogger("fake-twilio"), is_async=False)
+        self.status, self.body, self.requests = status, body, []
+
+    def request(self, method, url, params=None, data=None, headers=None, auth=None,
+                timeout=None, allow_redirects=False):
+        self.requests.append({"method": method, "url": url, "data": data})
+        return TwilioResponse(self.status, json.dumps(self.body))
+
+
+@pytest.fixture
+def twilio_api(monkeypatch):
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
+    monkeypatch.setenv("TWILIO_MESSAGING_SERVICE_SID", "MG" + "0" * 32)
+    monkeypatch.setenv("PUBLIC_URL", "https://textline.example.org")
+
+    def use(status: int, body: dict) -> FakeTwilioHttp:
+        http = FakeTwilioHttp(status, body)
+        monkeypatch.setattr(outbound, "twilio_client",
+                            lambda sid, token: Client(sid, token, http_client=http))
+        return http
+
+    return use
+
+
+def test_with_credentials_the_worker_sends_through_the_twilio_rest_api(app, redis_client,
+                                                                       twilio_api):
+    http = twilio_api(201, {"sid": "SM" + "3" * 32, "status": "accepted"})
+    outbound.enqueue_message(redis_client, Phone(app).contact, NUMBER, "sms", "Hi there", "m5")
+    run_worker(redis_client)
+    [sent] = http.requests
+    assert sent["url"].endswith("/Messages.json")
+    assert sent["data"]["To"] == NUMBER and sent["data"]["Body"] == "Hi there"
+    assert sent["data"]["StatusCallback"] == "https://textline.example.org/twilio/status"
+
+
+def test_a_21610_refusal_from_twilio_opts_the_contact_out(app, redis_client, twilio_api):
+    twilio_api(400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient",
+                     "status": 400})
+    phone = Phone(app)
+    phone.text("hello")
+    outbound.enqueue_message(redis_client, phone.contact, NUMBER, "sms", "Hi", "m6")
+    run_worker(redis_client)
+    assert phone.store.opt_out_record(phone.contact) is not None
+    assert phone.session is None
+
+
+def test_a_21610_status_callback_opts_the_contact_out(app):
+    phone = Phone(app)
+    phone.text("hello")
+    form = {"MessageSid": "SM" + "4" * 32, "MessageStatus": "failed", "ErrorCode": "21610",
+            "To": NUMBER, "From": "+14085550000"}
+    response = app.test_client().post(
+        "/twilio/status", data=form,
+        headers={"X-Twilio-Signature": sign("http://localhost/twilio/status", form)})
+    assert response.status_code == 204
+    assert phone.store.opt_out_record(phone.contact) is not None
+    assert replies(phone.post("hello")) == []

@@ -1,0 +1,77 @@
+"""No phone number in clear: not in a Redis key, not in a Redis value, not in a log line."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from phone import NUMBER, Phone, make_app, sign
+
+pytest_plugins = ["redis_server"]
+# The number as Twilio sends it, and the forms a careless line might write it in.
+FORMS = (NUMBER, NUMBER[1:], NUMBER[2:], "408-555-0123", "5550123")
+
+
+def everything_in(redis) -> list[bytes]:
+    """Every key and every value in the Redis database, whatever its type."""
+    found: list[bytes] = []
+    for name in redis.scan_iter():
+        found.append(name)
+        kind = redis.type(name).decode()
+        if kind == "string":
+            found.append(redis.get(name))
+        elif kind == "hash":
+            for field, value in redis.hgetall(name).items():
+                found += [field, value]
+        elif kind in ("set", "zset", "list"):
+            members = {"set": redis.smembers, "list": lambda n: redis.lrange(n, 0, -1),
+                       "zset": lambda n: redis.zrange(n, 0, -1)}[kind](name)
+            found += list(members)
+    return found
+
+
+@pytest.mark.parametrize("mode", ["twilio", "app"])
+def test_a_whole_conversation_leaves_no_phone_number_in_redis_or_logs(redis_client, content,
+                                                                     caplog, mode):
+    caplog.set_level(logging.DEBUG)
+    app = make_app(redis_client, content, OPT_OUT_MODE=mode, RATE_LIMIT_PER_MINUTE="100")
+    for channel in ("sms", "whatsapp"):
+        phone = Phone(app, channel=channel)
+        phone.screen_to_results()
+        phone.text("1")
+        phone.text("HELP")
+        phone.text("22", sid="SM" + "5" * 32)
+        phone.text("22", sid="SM" + "5" * 32)
+        phone.text("STOP")
+        phone.text("hello")
+        phone.text("START")
+    status = {"MessageSid": "SM" + "6" * 32, "MessageStatus": "undelivered",
+              "ErrorCode": "30003", "To": NUMBER}
+    app.test_client().post("/twilio/status", data=status, headers={
+        "X-Twilio-Signature": sign("http://localhost/twilio/status", status)})
+
+    stored = b"\n".join(everything_in(redis_client))
+    assert stored  # the scan saw the conversation
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "contact=" in logged
+    for form in FORMS:
+        assert form.encode() not in stored, form
+        assert form not in logged, form
+
+
+def test_every_key_about_a_contact_expires(redis_client, content):
+    app = make_app(redis_client, content)
+    phone = Phone(app)
+    phone.screen_to_results()
+    phone.text("HELP")
+    keys = redis_client.keys(f"sj:{{{phone.contact}}}:*")
+    assert keys
+    assert all(redis_client.ttl(name) > 0 for name in keys), keys
+
+
+def test_the_retention_limit_is_configurable(redis_client, content):
+    app = make_app(redis_client, content, RETENTION_DAYS="2")
+    phone = Phone(app)
+    phone.text("hello")
+    ttl = redis_client.ttl(f"sj:{{{phone.contact}}}:session")
+    assert 2 * 86400 - 60 < ttl <= 2 * 86400

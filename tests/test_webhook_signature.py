@@ -1,0 +1,134 @@
+"""Only Twilio gets in: every web hook request must carry a valid X-Twilio-Signature."""
+
+from __future__ import annotations
+
+import pytest
+from phone import AUTH_TOKEN, WEBHOOK_URL, Phone, make_app, replies, sign
+from twilio.request_validator import HMAC_SHA256
+
+pytest_plugins = ["redis_server"]
+SHARED_KEY_ID = "webhooks_sharedkey_0123"
+SHARED_SECRET = "shared-secret-for-webhook-rules"
+PUBLIC_URL = "https://textline.example.org"
+INTERNAL = {"base_url": "http://10.0.0.5:8000"}  # where the proxy forwards to
+
+
+@pytest.fixture
+def app(fake_redis, content):
+    return make_app(fake_redis, content,
+                    TWILIO_WEBHOOK_KEYS=f"{SHARED_KEY_ID}={SHARED_SECRET}")
+
+
+def post(app, form, headers, path="/twilio/messages", **kwargs):
+    return app.test_client().post(path, data=form, headers=headers, **kwargs)
+
+
+def test_a_request_signed_like_twilio_is_answered(app):
+    form = Phone(app).form("hello")
+    response = post(app, form, {"X-Twilio-Signature": sign(WEBHOOK_URL, form)})
+    assert replies(response)
+
+
+def test_a_missing_signature_is_refused(app):
+    assert post(app, Phone(app).form("hello"), {}).status_code == 403
+
+
+def test_a_forged_signature_is_refused(app):
+    form = Phone(app).form("hello")
+    forged = sign(WEBHOOK_URL, form, token="not-the-auth-token")
+    assert post(app, form, {"X-Twilio-Signature": forged}).status_code == 403
+
+
+def test_a_signature_over_other_fields_is_refused(app):
+    form = Phone(app).form("hello")
+    signature = sign(WEBHOOK_URL, form)
+    form["Body"] = "STOP"
+    assert post(app, form, {"X-Twilio-Signature": signature}).status_code == 403
+
+
+def test_a_signature_for_another_url_is_refused(app):
+    form = Phone(app).form("hello")
+    signature = sign("https://elsewhere.example.org/twilio/messages", form)
+    assert post(app, form, {"X-Twilio-Signature": signature}).status_code == 403
+
+
+def test_nothing_is_accepted_when_no_auth_token_is_configured(fake_redis, content):
+    app = make_app(fake_redis, content, TWILIO_AUTH_TOKEN="")
+    form = Phone(app).form("hello")
+    for token in ("", AUTH_TOKEN):
+        response = post(app, form, {"X-Twilio-Signature": sign(WEBHOOK_URL, form, token=token)})
+        assert response.status_code == 403
+    assert fake_redis.keys("sj:{*") == []
+
+
+def test_a_webhook_rule_signature_with_hmac_sha256_is_accepted(app):
+    form = Phone(app).form("hello")
+    headers = {
+        "X-Twilio-Signature": sign(WEBHOOK_URL, form, SHARED_SECRET, HMAC_SHA256),
+        "X-Twilio-Webhooks-Signature-Settings": f"key={SHARED_KEY_ID},algorithm=HMAC_SHA256",
+    }
+    assert replies(post(app, form, headers))
+
+
+@pytest.mark.parametrize("settings", [
+    "key=webhooks_sharedkey_unknown,algorithm=HMAC_SHA256",  # a key we were not given
+    f"key={SHARED_KEY_ID},algorithm=HMAC_SHA1",  # the header names another algorithm
+    f"key={SHARED_KEY_ID},algorithm=HMAC_MD5",  # an algorithm nobody supports
+])
+def test_a_webhook_rule_signature_that_does_not_match_its_settings_is_refused(app, settings):
+    form = Phone(app).form("hello")
+    headers = {
+        "X-Twilio-Signature": sign(WEBHOOK_URL, form, SHARED_SECRET, HMAC_SHA256),
+        "X-Twilio-Webhooks-Signature-Settings": settings,
+    }
+    assert post(app, form, headers).status_code == 403
+
+
+def test_the_auth_token_does_not_sign_a_webhook_rule_request(app):
+    form = Phone(app).form("hello")
+    headers = {
+        "X-Twilio-Signature": sign(WEBHOOK_URL, form, AUTH_TOKEN, HMAC_SHA256),
+        "X-Twilio-Webhooks-Signature-Settings": f"key={SHARED_KEY_ID},algorithm=HMAC_SHA256",
+    }
+    assert post(app, form, headers).status_code == 403
+
+
+class TestBehindAProxy:
+    """Twilio signs https://public-host/...; the app sees http://internal-host:8000/..."""
+
+    @pytest.fixture
+    def app(self, fake_redis, content):
+        return make_app(fake_redis, content, PUBLIC_URL=PUBLIC_URL + "/")
+
+    def test_the_public_url_validates(self, app):
+        form = Phone(app).form("hello")
+        signature = sign(f"{PUBLIC_URL}/twilio/messages", form)
+        response = post(app, form, {"X-Twilio-Signature": signature}, **INTERNAL)
+        assert replies(response)
+
+    def test_the_query_string_is_part_of_the_signed_url(self, app):
+        form = Phone(app).form("hello")
+        signature = sign(f"{PUBLIC_URL}/twilio/messages?campaign=flyer-7", form)
+        response = post(app, form, {"X-Twilio-Signature": signature},
+                        path="/twilio/messages?campaign=flyer-7", **INTERNAL)
+        assert replies(response)
+
+    def test_the_internal_url_does_not_validate(self, app):
+        form = Phone(app).form("hello")
+        signature = sign("http://10.0.0.5:8000/twilio/messages", form)
+        response = post(app, form, {"X-Twilio-Signature": signature}, **INTERNAL)
+        assert response.status_code == 403
+
+    def test_twilio_signing_with_the_default_port_also_validates(self, app):
+        form = Phone(app).form("hello")
+        signature = sign(f"{PUBLIC_URL}:443/twilio/messages", form)
+        response = post(app, form, {"X-Twilio-Signature": signature}, **INTERNAL)
+        assert replies(response)
+
+
+def test_status_callbacks_need_a_signature_too(app):
+    form = {"MessageSid": "SM" + "2" * 32, "MessageStatus": "delivered", "To": "+14085550123"}
+    assert post(app, form, {}, path="/twilio/status").status_code == 403
+    url = "http://localhost/twilio/status"
+    response = post(app, form, {"X-Twilio-Signature": sign(url, form)}, path="/twilio/status")
+    assert response.status_code == 204
