@@ -362,7 +362,8 @@ class _Turn:
     def _on_answer(self, text: str) -> None:
         question = self.question
         language = self.flow.languages.get(self.lang)
-        context = Context(self.lang, self.flow.words, language.numbers if language else {})
+        context = Context(self.lang, self.flow.words, language.numbers if language else {},
+                          lambda msgid: self.content.text(self.lang, msgid))
         reading = reader_for(question.type)(question, text, context)
         if not reading.understood:
             self._misunderstood(question, reading)

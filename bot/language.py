@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.flow import Flow
-from bot.questions.normalize import bare, fold
+from bot.questions.normalize import bare, fold, words
 
 _SCRIPTS = (
     ("hi", 0x0900, 0x097F),  # Devanagari
@@ -39,7 +39,7 @@ def _by_script(text: str) -> str | None:
 def _by_keyword(text: str, flow: Flow) -> str | None:
     """A message that is a `detect` word, or starts with one ("hola, necesito ayuda")."""
     message = bare(text)
-    first_words = {" ".join(message.split()[:n]) for n in (1, 2, 3)}
+    first_words = {" ".join(words(text)[:n]) for n in (1, 2, 3)}
     for lang in flow.languages.values():
         for word in lang.detect:
             wanted = bare(fold(word))

@@ -132,11 +132,13 @@ def condition_problems(flow: Flow, rule_names: set[str] | None) -> list[Problem]
 
 def collision_problems(flow: Flow) -> list[Problem]:
     """An answer word that is also a command word would be taken as the command."""
+    commands = {bare(word): command for command, by_lang in flow.commands.items()
+                for words in by_lang.values() for word in words}
     problems = []
     for question in flow.questions:
         for choice in question.choices:
             for word in (choice.label, *choice.words):
-                command = _command_named(flow, word)
+                command = commands.get(bare(word))
                 if command:
                     problems.append(Problem(flow.path, choice.line,
                                             f"the choice word '{word}' is also the {command} "
@@ -144,20 +146,12 @@ def collision_problems(flow: Flow) -> list[Problem]:
     for kind, by_lang in flow.words.items():
         for words in by_lang.values():
             for word in words:
-                command = _command_named(flow, word)
+                command = commands.get(bare(word))
                 if command:
                     problems.append(Problem(flow.path, 1,
                                             f"the {kind} word '{word}' is also the {command} "
                                             "command"))
     return problems
-
-
-def _command_named(flow: Flow, word: str) -> str | None:
-    wanted = bare(word)
-    for command, by_lang in flow.commands.items():
-        if any(bare(w) == wanted for words in by_lang.values() for w in words):
-            return command
-    return None
 
 
 def budget_problems(flow: Flow) -> list[Problem]:

@@ -18,23 +18,39 @@ def _line(content: Content, lang: str, number: int, program: Program) -> str:
 
 
 def paginate(content: Content, lang: str, programs: Sequence[Program]) -> list[list[int]]:
-    """Program indexes per page: as many as fit in the page budget, in order of value."""
+    """Program indexes per page: as many as fit in the page budget, in order of value.
+
+    Every page but the last ends with "MORE"; the last ends with the pointer to help today.
+    """
     budget = content.flow.settings.results_page_segments
-    header = content.message(lang, "results_header")
-    footer = "\n".join([content.message(lang, "results_more"),
-                        content.message(lang, "results_help_today")])
+
+    def fits(page_number: int, indexes: list[int], last: bool) -> bool:
+        return segments(_page_text(content, lang, programs, page_number, indexes, last)) <= budget
+
     pages: list[list[int]] = []
     current: list[int] = []
     for index in range(len(programs)):
-        candidate = [*current, index]
-        lines = [header, *(_line(content, lang, i + 1, programs[i]) for i in candidate), footer]
-        if current and segments("\n".join(lines)) > budget:
+        if current and not fits(len(pages), [*current, index], last=False):
             pages.append(current)
-            candidate = [index]
-        current = candidate
-    if current:
-        pages.append(current)
+            current = []
+        current.append(index)
+    while len(current) > 1 and not fits(len(pages), current, last=True):
+        pages.append(current[:-1])
+        current = current[-1:]
+    pages.append(current)
     return pages
+
+
+def _page_text(content: Content, lang: str, programs: Sequence[Program], page: int,
+               indexes: list[int], last: bool) -> str:
+    lines = [content.message(lang, "results_header")] if page == 0 else []
+    lines += [_line(content, lang, i + 1, programs[i]) for i in indexes]
+    if last:
+        lines += [content.message(lang, "results_last"),
+                  content.message(lang, "results_help_today")]
+    else:
+        lines.append(content.message(lang, "results_more"))
+    return "\n".join(lines)
 
 
 def render_page(content: Content, lang: str, programs: Sequence[Program], page: int) -> str:
@@ -42,12 +58,7 @@ def render_page(content: Content, lang: str, programs: Sequence[Program], page: 
         return content.message(lang, "results_none")
     pages = paginate(content, lang, programs)
     page = min(page, len(pages) - 1)
-    lines = [content.message(lang, "results_header") if page == 0 else ""]
-    lines += [_line(content, lang, i + 1, programs[i]) for i in pages[page]]
-    last = page == len(pages) - 1
-    lines.append(content.message(lang, "results_last" if last else "results_more"))
-    lines.append(content.message(lang, "results_help_today"))
-    return "\n".join(line for line in lines if line)
+    return _page_text(content, lang, programs, page, pages[page], last=page == len(pages) - 1)
 
 
 def render_details(content: Content, lang: str, program: Program) -> str:

@@ -51,10 +51,11 @@ class Urgent:
         if not message or message in ordinary or ascii_digits(message).replace(" ", "").isdigit():
             return None
         tokens = message.split()
-        for need in self.needs:
-            for word in words.get(need.id, ()):
-                if _mentions(tokens, bare(word), self.typo_score):
-                    return need, word
+        for score in (100, self.typo_score):  # an exact word anywhere beats a near one
+            for need in self.needs:
+                for word in words.get(need.id, ()):
+                    if _mentions(tokens, bare(word), score):
+                        return need, word
         return None
 
 
@@ -65,7 +66,8 @@ def _mentions(tokens: list[str], phrase: str, typo_score: int) -> bool:
     for window in windows:
         if window == phrase:
             return True
-        if len(phrase) >= MIN_FUZZY_LENGTH and fuzz.ratio(window, phrase) >= typo_score:
+        if typo_score < 100 and len(phrase) >= MIN_FUZZY_LENGTH \
+                and fuzz.ratio(window, phrase) >= typo_score:
             return True
     return False
 

@@ -20,7 +20,7 @@ from bot.flow import Flow
 from bot.i18n import LANGUAGES
 from bot.i18n.extract import texts
 from bot.segments import segments
-from bot.yamlsource import Problem
+from bot.yamlsource import Problem, YamlFileError
 
 _STAFF_FILES = ("screener.yaml", "programs.yaml", "services.yaml", "urgent.yaml")
 
@@ -48,8 +48,10 @@ def source_texts(flows_dir: Path) -> list[tuple[str, str, int]]:
     found = []
     for name in _STAFF_FILES:
         path = flows_dir / name
-        if path.exists():
+        try:
             found += [(text, str(path), line) for text, line, _ in texts(path)]
+        except YamlFileError:
+            continue  # the file's own check reports why it cannot be read
     return found
 
 

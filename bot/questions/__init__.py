@@ -21,6 +21,7 @@ class Context:
     lang: str
     words: Mapping[str, Mapping[str, tuple[str, ...]]]
     number_words: Mapping[str, int] = field(default_factory=dict)
+    translate: Callable[[str], str] = str  # an English text as the resident reads it
 
     def words_for(self, name: str) -> tuple[str, ...]:
         """Answer words in the resident's language, plus English ones (people mix them)."""

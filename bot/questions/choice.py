@@ -21,7 +21,8 @@ def read(question: Question, text: str, context: Context) -> Reading:
         return Reading.failed("retry_choice", count=count)
     matched = [
         choice for choice in question.choices
-        if matches_phrase(text, (choice.label, *choice.words, choice.value.replace("_", " ")))
+        if matches_phrase(text, (context.translate(choice.label), choice.label, *choice.words,
+                                 choice.value.replace("_", " ")))
     ]
     if len(matched) == 1:
         return Reading(matched[0].value)

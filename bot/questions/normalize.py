@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _LATIN_BLOCKS = ((0x0000, 0x024F), (0x1E00, 0x1EFF))
 
@@ -13,6 +14,7 @@ def _is_latin(char: str) -> bool:
     return any(low <= code <= high for low, high in _LATIN_BLOCKS)
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower-case, drop accents on Latin letters (sí -> si, không -> khong), tidy spaces.
 
@@ -38,18 +40,38 @@ def ascii_digits(text: str) -> str:
     )
 
 
-_EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
+def words(text: str) -> list[str]:
+    """The words of `text` after `fold`, split at spaces and punctuation in any script.
+
+    We split by Unicode category rather than with regex `\\w`, which does not count the vowel
+    signs of Devanagari and Gurmukhi as word characters ("नहीं" must stay whole).
+    """
+    out, current = [], []
+    for char in fold(text):
+        if unicodedata.category(char)[0] in "PSZC" and char not in "$+%":
+            if current:
+                out.append("".join(current))
+                current = []
+        else:
+            current.append(char)
+    if current:
+        out.append("".join(current))
+    return out
 
 
+@lru_cache(maxsize=65536)
 def bare(text: str) -> str:
-    """`fold` and strip punctuation at the ends: "Yes!" -> "yes", "¿Ayuda?" -> "ayuda"."""
-    folded = fold(text)
-    stripped = _EDGE_PUNCTUATION.sub("", folded)
-    return stripped or folded
+    """`fold` without punctuation: "Yes!" -> "yes", "¿Ayuda?" -> "ayuda", "i'm" -> "i m".
+
+    Both sides of every comparison go through `bare`, so listed words match however
+    residents punctuate them. A message of punctuation only ("?") is kept as it is.
+    """
+    joined = " ".join(words(text))
+    return joined or fold(text)
 
 
 def matches_phrase(text: str, phrases: tuple[str, ...]) -> str | None:
-    """The phrase that `text` consists of (after folding), if any."""
+    """The phrase that `text` consists of (after `bare`), if any."""
     wanted = bare(text)
     for phrase in phrases:
         if bare(phrase) == wanted:
@@ -58,6 +80,7 @@ def matches_phrase(text: str, phrases: tuple[str, ...]) -> str | None:
 
 
 def contains_phrase(text: str, phrase: str) -> bool:
-    """Whether folded `phrase` appears in folded `text` as whole words."""
-    pattern = r"(?<![\w])" + re.escape(bare(phrase)) + r"(?![\w])"
-    return re.search(pattern, fold(text)) is not None
+    """Whether the words of `phrase` appear together, in order, among the words of `text`."""
+    haystack, needle = words(text), words(phrase) or [fold(phrase)]
+    size = len(needle)
+    return any(haystack[i:i + size] == needle for i in range(len(haystack) - size + 1))

@@ -15,7 +15,7 @@ from bot.questions.normalize import ascii_digits
 _WORD_LANGUAGES = {"en": "en", "es": "es"}
 # A number with optional thousands separators and decimals, and an optional k/m suffix.
 _NUMBER = re.compile(
-    r"(?<![\d.,])(\d{1,3}(?:[.,' ]\d{3})+|\d+)(?:([.,])(\d{1,2}))?(?![\d])\s*(k|m|mil)?\b",
+    r"(?<![\d.,])(\d{1,3}(?:[.,']\d{3})+|\d+)(?:([.,])(\d{1,2}))?(?![\d])\s*(k|m|mil)?\b",
     re.IGNORECASE,
 )
 
@@ -47,7 +47,7 @@ def numbers_in(text: str) -> list[Decimal]:
         whole, separator, cents, suffix = match.groups()
         if separator and len(cents or "") == 3:
             whole, separator, cents = whole + cents, None, None
-        digits = re.sub(r"[.,' ]", "", whole)
+        digits = re.sub(r"[.,']", "", whole)
         try:
             value = Decimal(digits + (f".{cents}" if cents else ""))
         except InvalidOperation:
