@@ -26,7 +26,7 @@ from bot.urgent import Need
 
 SESSION_FORMAT = 1
 MAX_INBOUND_CHARS = 1600
-COMMANDS = ("stop", "start", "help", "back", "restart", "language", "skip", "more")
+COMMANDS = ("stop", "start", "help", "back", "restart", "language", "skip", "more", "remind")
 # The re-prompt a question's own `retry` text replaces, per type.
 DEFAULT_RETRY = {
     "number": "retry_number", "money": "retry_money", "yes_no": "retry_yes_no",
@@ -323,6 +323,18 @@ class _Turn:
         self.session["page"] += 1
         self._show_page()
 
+    def _on_remind(self) -> None:
+        """A reminder to apply, some days from now (the worker sends it, never at night)."""
+        if self.session["stage"] != RESULTS or not self.session["programs"]:
+            self.say("remind_not_yet")
+            self.ask()
+            return
+        days = self.flow.settings.reminder_days
+        self.jobs.append(Job("reminder", {"programs": list(self.session["programs"]),
+                                          "lang": self.lang, "days": days}))
+        self.events.append(Event("reminder_set"))
+        self.say("remind_set", days=days)
+
     def _on_idle_choice(self, text: str) -> None:
         choice = text.strip().rstrip(".")
         if choice == "1":
@@ -426,6 +438,10 @@ class _Turn:
         self.session.update(stage=RESULTS, question=None,
                             programs=[p.id for p in matched], page=0)
         self.events.append(Event("results", {"programs": [p.id for p in matched]}))
+        if matched:
+            self.jobs.append(Job("estimate", {"answers": dict(self.session["answers"]),
+                                              "programs": [p.id for p in matched],
+                                              "lang": self.lang}))
         self._show_page()
 
     def _show_page(self) -> None:

@@ -36,7 +36,9 @@ REQUIRED_MESSAGES = (
     "retry_money_hourly", "retry_yes_no", "retry_choice", "retry_zip", "retry_zip_unknown",
     "retry_text", "not_optional", "results_header", "results_more", "results_last",
     "results_none", "results_no_more", "results_help_today", "results_prompt", "details_apply",
-    "details_footer",
+    "details_footer", "remind_set", "remind_not_yet", "reminder", "estimate_intro",
+    "estimate_month", "estimate_year", "estimate_at_least", "estimate_typical_bill",
+    "estimate_footer",
     "language_only_english", "language_menu",
     # Sent by the web hook (bot/inbound.py), not the engine.
     "sorry_error", "media_only", "rate_limited", "busy",
@@ -93,6 +95,7 @@ class Language:
 class Settings:
     misses_before_help: int = 2
     idle_minutes: int = 240
+    reminder_days: int = 3
     question_segments: int = 2
     results_page_segments: int = 3
 
@@ -240,6 +243,7 @@ def _build(data: SourceMap, languages: list[SourceMap], path: str,
     settings = Settings(
         misses_before_help=raw_settings.get("misses_before_help", 2),
         idle_minutes=raw_settings.get("idle_minutes", 240),
+        reminder_days=raw_settings.get("reminder_days", 3),
         question_segments=budget.get("question_segments", 2),
         results_page_segments=budget.get("results_page_segments", 3),
     )

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.content import Content
+from bot.questions.money import format_money
 from bot.rules import Program
 from bot.segments import segments
 from bot.urgent import Need
@@ -86,3 +87,23 @@ def service_lines(content: Content, lang: str, need: Need,
         number = "" if service.phone == service.name else f": {service.phone}"
         lines.append(f"{service.name}{where}{number}{hours}")
     return lines
+
+
+def render_estimates(content: Content, lang: str,
+                     amounts: Sequence[tuple[str, int, str, str | None]]) -> str:
+    """The follow-up with dollar estimates: (program id, dollars, "month"|"year", basis).
+
+    `basis` is "at_least" (a floor) or "typical_bill" (for an average bill), else None."""
+    lines = [content.message(lang, "estimate_intro")]
+    for program_id, dollars, period, basis in amounts:
+        key = {"at_least": "estimate_at_least", "typical_bill": "estimate_typical_bill"}.get(
+            basis or "", "estimate_year" if period == "year" else "estimate_month")
+        name = content.text(lang, content.rules.program(program_id).name)
+        lines.append(content.message(lang, key, program=name, amount=format_money(dollars)))
+    lines.append(content.message(lang, "estimate_footer"))
+    return "\n".join(lines)
+
+
+def render_reminder(content: Content, lang: str, program_ids: Sequence[str]) -> str:
+    names = [content.text(lang, content.rules.program(pid).name) for pid in program_ids[:3]]
+    return content.message(lang, "reminder", programs=", ".join(names))

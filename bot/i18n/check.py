@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import PYTHON_FORMAT, Catalog
 from babel.messages.pofile import read_po
 
 from bot.flow import Flow
@@ -60,6 +60,11 @@ def catalog_problems(flows_dir: Path, translations_dir: Path,
     problems: list[Problem] = []
     coverage: list[Coverage] = []
     sources = source_texts(flows_dir)
+    problems += [
+        Problem(path, line, "'%' followed by a letter looks like a code to the translation "
+                            "tools (and breaks `pybabel compile`): write 'percent'")
+        for text, path, line in sources if PYTHON_FORMAT.search(text)
+    ]
     for lang in LANGUAGES[1:]:
         po_path = translations_dir / lang / "LC_MESSAGES" / "messages.po"
         if not po_path.exists():

@@ -13,23 +13,20 @@ from babel.numbers import format_currency
 
 from bot.flow import Question
 from bot.questions import Context, Reading
-from bot.questions.normalize import ascii_digits, contains_phrase, matches_phrase
+from bot.questions.normalize import ascii_digits, contains_phrase, fold, matches_phrase
 from bot.questions.numbers import single_number
 
 # "1200", "$1,200": clear enough that reading it back would only cost a segment.
 _PLAIN = re.compile(r"\$?\s*(\d{1,3}(,\d{3})+|\d+)")
 _NEGATIVE = re.compile(r"^\s*-\s*\$?\s*\d")
 _PER_MONTH = {
-    "week": Decimal("52") / 12,
-    "two_weeks": Decimal("26") / 12,
-    "year": Decimal("1") / 12,
+    "per_month": Decimal(1),
+    "per_week": Decimal("52") / 12,
+    "per_two_weeks": Decimal("26") / 12,
+    "per_year": Decimal("1") / 12,
 }
-_PERIODS = (
-    ("two_weeks", r"(every (two|2) weeks|bi-?weekly|cada (dos|2) semanas|quincena\w*)"),
-    ("week", r"(a|per|/|each|every|la|por|a la|cada)\s*(week|wk|semana)\b|weekly|semanal"),
-    ("year", r"(a|per|/|each|every|al|por|cada)\s*(year|yr|ano|año)\b|yearly|annual\w*|anual"),
-    ("hour", r"(an|a|per|/|each|la|por)\s*(hour|hr|hora)\b|hourly"),
-)
+# Checked in this order: "every two weeks" before "week".
+PERIODS = ("per_two_weeks", "per_week", "per_year", "per_hour", "per_month")
 
 
 def read(question: Question, text: str, context: Context) -> Reading:
@@ -38,26 +35,30 @@ def read(question: Question, text: str, context: Context) -> Reading:
         contains_phrase(text, w) for w in zero_words if " " in w
     ):
         return Reading(0)
-    period, rest = _period(text)
+    period, rest = _period(text, context)
     amount = single_number(rest, context.lang, context.number_words)
     if amount is None or _NEGATIVE.match(text):
         return Reading.failed("retry_money")
-    if period == "hour":
+    if period == "per_hour":
         return Reading.failed("retry_money_hourly")
-    monthly = (amount * _PER_MONTH.get(period, Decimal(1))).quantize(Decimal(1), ROUND_HALF_UP)
+    monthly = (amount * _PER_MONTH.get(period or "per_month", Decimal(1))).quantize(
+        Decimal(1), ROUND_HALF_UP)
     value = int(monthly)
-    plain = _PLAIN.fullmatch(ascii_digits(text.strip())) is not None
+    plain = period in (None, "per_month") and _PLAIN.fullmatch(ascii_digits(text.strip()))
     return Reading(value, note=None if plain else "understood_money",
                    note_params={"amount": format_money(value)})
 
 
-def _period(text: str) -> tuple[str | None, str]:
-    """The pay period named in the reply, and the reply without it."""
-    lowered = text.casefold()
-    for name, pattern in _PERIODS:
-        match = re.search(pattern, lowered)
-        if match:
-            return name, lowered[: match.start()] + " " + lowered[match.end():]
+def _period(text: str, context: Context) -> tuple[str | None, str]:
+    """The pay period the reply names (words in flows/languages/*.yaml), and the reply
+    without those words, so "1200 một tháng" is not read as two numbers."""
+    folded = fold(text)
+    for period in PERIODS:
+        for phrase in sorted(context.words_for(period), key=len, reverse=True):
+            pattern = rf"(?:^|(?<=[\s\d$/.,])){re.escape(fold(phrase))}(?=$|[\s.,!?;:)])"
+            match = re.search(pattern, folded)
+            if match:
+                return period, folded[: match.start()] + " " + folded[match.end():]
     return None, text
 
 
