@@ -336,7 +336,7 @@ class _Turn:
         self.say("remind_set", days=days)
 
     def _on_idle_choice(self, text: str) -> None:
-        choice = text.strip().rstrip(".")
+        choice = ascii_digits(bare(text))
         if choice == "1":
             self.session["stage"] = "asking"
             self.ask()
@@ -365,7 +365,7 @@ class _Turn:
             self._welcome()
             return
         self.session["stage"] = resume
-        if text.strip().rstrip(".") == "1":
+        if ascii_digits(bare(text)) == "1":
             self.ask()
         else:
             self._dispatch(text)
@@ -451,7 +451,7 @@ class _Turn:
 
     def _on_results_reply(self, text: str) -> None:
         programs = self._programs()
-        number = text.strip().lstrip("#").rstrip(".")
+        number = ascii_digits(bare(text))
         if number.isdigit() and 1 <= int(number) <= len(programs):
             program = programs[int(number) - 1]
             self.events.append(Event("details", {"program": program.id}))

@@ -41,7 +41,8 @@ def segments(text: str) -> int:
     return count(text).segments
 
 
-_BREAKS = (re.compile(r"\n"), re.compile(r"(?<=[.!?])\s"), re.compile(r"\s"))
+# Line ends, then sentence ends (including the Devanagari and Gurmukhi danda), then spaces.
+_BREAKS = (re.compile(r"\n"), re.compile(r"(?<=[.!?।])\s"), re.compile(r"\s"))
 WHATSAPP_MAX_CHARS = 1600  # Twilio's cap on a message body
 
 

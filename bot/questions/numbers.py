@@ -11,6 +11,9 @@ from text_to_num import alpha2digit
 
 from bot.questions.normalize import ascii_digits
 
+# A letter of any script we speak, including Devanagari and Gurmukhi vowel signs (which
+# regex `\w` leaves out): number words must not match inside longer words (ਪੰਜ in ਪੰਜਾਬੀ).
+_LETTER = r"[\w\u0900-\u097F\u0A00-\u0A7F]"
 # Languages text2num reads number words in (the others use digits, in any script).
 _WORD_LANGUAGES = {"en": "en", "es": "es"}
 # A number with optional thousands separators and decimals, and an optional k/m suffix.
@@ -28,7 +31,7 @@ def with_digits(text: str, lang: str, number_words: Mapping[str, int] | None = N
     """
     text = ascii_digits(unicodedata.normalize("NFKC", text).casefold())
     for word, value in sorted((number_words or {}).items(), key=lambda item: -len(item[0])):
-        text = re.sub(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", str(value), text)
+        text = re.sub(rf"(?<!{_LETTER}){re.escape(word.casefold())}(?!{_LETTER})", str(value), text)
     word_lang = _WORD_LANGUAGES.get(lang)
     candidates = [word_lang] if word_lang else []
     if "en" not in candidates:
