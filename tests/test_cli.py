@@ -1,0 +1,50 @@
+"""The terminal tools, run as staff run them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def screener(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def programs_for(profile: dict) -> list[str]:
+    result = screener("check", "-", stdin=json.dumps(profile))
+    assert result.returncode == 0, result.stderr
+    return [program["id"] for program in json.loads(result.stdout)["programs"]]
+
+
+@pytest.mark.parametrize(("income", "shown"), [(2610, True), (2611, False)])
+def test_check_agrees_with_the_calfresh_limit_for_one_person(income, shown):
+    profile = {"age": 20, "household_size": 1, "monthly_income": income, "student": False}
+    assert ("calfresh" in programs_for(profile)) is shown
+
+
+@pytest.mark.parametrize(("age", "shown"), [(24, False), (25, True)])
+def test_check_agrees_with_the_federal_eitc_age_limit_without_children(age, shown):
+    profile = {"age": age, "household_size": 1, "monthly_income": 1200}
+    assert ("federal_eitc" in programs_for(profile)) is shown
+
+
+def test_check_explains_a_broken_profile_with_its_line():
+    result = screener("check", "-", stdin='{"age": 20,\n "zip": }')
+    assert result.returncode == 2
+    assert result.stderr.startswith("-:2: not valid JSON")
+
+
+def test_chat_reads_one_message_per_line_and_prints_each_reply():
+    result = screener("chat", stdin="hi\n22\n")
+    assert result.returncode == 0, result.stderr
+    assert "How old are you?" in result.stdout
+    assert "What is your ZIP code?" in result.stdout
+
+
+def test_chat_can_start_in_another_language():
+    result = screener("chat", "--lang", "es", stdin="hola\n")
+    assert "¿Cuántos años tienes? Responde con un número, como 22." in result.stdout
