@@ -7,7 +7,6 @@ One warm Estimator serves the whole module, so the ~30 s model import happens on
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -35,9 +34,7 @@ pytestmark = [
     pytest.mark.slow,
     # The model divides by zero for households without unemployment pay, and handles it.
     pytest.mark.filterwarnings("ignore:invalid value encountered in divide:RuntimeWarning"),
-    pytest.mark.skipif(importlib.util.find_spec("policyengine_us") is None,
-                       reason="needs the estimates extra: pip install -e '.[test,estimates]'"),
-]
+]  # no skip without the model: ./scripts/setup installs it, and a missing model is a failure
 
 TODAY = date(2026, 11, 27)  # fixed, so the figures do not move with the calendar
 
