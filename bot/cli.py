@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from bot.content import flows_dir, load_content
 from bot.yamlsource import YamlFileError
+from worker.queues import QUEUES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +43,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     outbox = commands.add_parser("outbox", help="print the local outbox, one JSON per line")
     outbox.set_defaults(handler=_outbox)
+
+    worker = commands.add_parser("worker", help="run an RQ worker with the model loaded once")
+    worker.add_argument("--queue", action="append", choices=QUEUES, dest="queues",
+                        help="serve only this queue (repeatable; default: all of them)")
+    worker.set_defaults(handler=_worker)
+
+    jobs = commands.add_parser("jobs", help="queues, failed jobs and estimate disagreements")
+    jobs.add_argument("action", nargs="?", choices=("show", "retry", "drop"), default="show",
+                      help="show (default), or retry or drop the failed jobs")
+    jobs.add_argument("--queue", choices=QUEUES, help="only this queue")
+    jobs.set_defaults(handler=_jobs)
 
     args = parser.parse_args(argv)
     try:
@@ -147,6 +159,29 @@ def _outbox(args: argparse.Namespace) -> int:
 
     for message in outbox.read():
         print(json.dumps(message, ensure_ascii=False))
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from worker.start import run
+
+    return run(args.queues or QUEUES)
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    from redis import Redis
+
+    from worker import admin
+    from worker.settings import redis_url
+
+    connection = Redis.from_url(redis_url())
+    names = [args.queue] if args.queue else list(QUEUES)
+    if args.action == "show":
+        print(admin.report(connection, names))
+    elif args.action == "retry":
+        print(f"{admin.retry_failed(connection, names)} failed jobs requeued")
+    else:
+        print(f"{admin.drop_failed(connection, names)} failed jobs deleted")
     return 0
 
 

@@ -1,7 +1,9 @@
 """One inbound message, start to finish; shared by the Twilio web hook and the simulator.
 
 dedup → per-contact lock → opt-out keywords → flood limits → load session → engine.step →
-save and count (one MULTI) → the replies. No Flask here: the caller turns replies into TwiML.
+save and count (one MULTI) → queue the engine's jobs → the replies. No Flask here: the caller
+turns replies into TwiML. A WhatsApp message also notes the time, for the worker to know
+whether WhatsApp's 24-hour window is open (bot/window.py).
 
 A lock rather than WATCH/MULTI: a turn has effects outside its own keys (STOP deletes queued
 RQ jobs), and under a burst from one person optimistic retries would re-run the engine again
@@ -15,6 +17,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -24,10 +27,11 @@ from redis import Redis
 from redis.exceptions import RedisError
 from redis.lock import Lock
 
-from bot import optout, ratelimit
+from bot import optout, ratelimit, window
 from bot.content import Content
-from bot.engine import Event, clean, new_session, step
+from bot.engine import Event, Job, clean, new_session, step
 from bot.store import KEEP, Change, Snapshot, Store, Ttl, contact_id
+from worker import engine_jobs
 
 log = logging.getLogger(__name__)
 _SID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -141,39 +145,56 @@ class Textline:
     def _locked_turn(self, contact: str, message: Message) -> tuple[list[str], str]:
         with self._locked(contact):
             now = self.clock()
+            if message.channel == "whatsapp":
+                window.note_inbound(self.store.redis, contact, now)
             found = self.store.snapshot(contact, message.sid)
             if found.seen is not None:
                 self.store.count(now, ["duplicate"])
                 return found.seen, "duplicate"
-            change = self._turn(contact, message, found, now)
+            change, jobs = self._turn(contact, message, found, now)
             change = replace(change, counts=(f"inbound:{message.channel}", *change.counts))
             self.store.commit(contact, change, now, message.sid)
+            self._enqueue(contact, message, jobs, now)
         self._remember(contact, found, change)
         return change.replies, ",".join(change.counts[1:]) or "quiet"
 
-    def _turn(self, contact: str, message: Message, found: Snapshot, now: float) -> Change:
+    def _enqueue(self, contact: str, message: Message, jobs: list[Job], now: float) -> None:
+        """Hand the engine's slow work to the worker, after the turn is saved and still under
+        the lock (a STOP waits, then finds the jobs to cancel). A failure here costs the
+        resident a follow-up, never the reply."""
+        if not jobs:
+            return
+        try:
+            engine_jobs.enqueue(self.store.redis, self.content, self.secret, message.address,
+                                jobs, message.sid or uuid.uuid4().hex, now)
+        except Exception:
+            log.exception("contact=%s engine jobs %s not queued", contact[:8],
+                          [job.kind for job in jobs])
+
+    def _turn(self, contact: str, message: Message, found: Snapshot,
+              now: float) -> tuple[Change, list[Job]]:
         kind = self.keywords.kind(message.body, message.opt_out_type)
         lang = (found.session or found.opt_out or {}).get("lang") \
             or self.memory.recall(contact)[0]
         if found.opt_out is not None:
             if kind == "start":
-                return self._opt_in(message, lang, now)
-            return Change([], counts=("while_opted_out",))
+                return self._opt_in(message, lang, now), []
+            return Change([], counts=("while_opted_out",)), []
         if kind == "stop":
-            return self._opt_out(contact, message, lang, now)
+            return self._opt_out(contact, message, lang, now), []
         verdict = ratelimit.check(self.store.redis, contact, now, self.limits)
         if verdict is not ratelimit.Verdict.OK:
             silent = verdict is ratelimit.Verdict.SILENT
             return Change([] if silent else [self.content.message(lang, verdict.value)],
-                          counts=(verdict.value,))
+                          counts=(verdict.value,)), []
         if message.media and not clean(message.body):
-            return Change([self.content.message(lang, "media_only")], counts=("media_only",))
+            return Change([self.content.message(lang, "media_only")],
+                          counts=("media_only",)), []
         # OptOutType=HELP may come from a keyword the flow does not list: say it the flow's way.
         text = self._command_word("help") if kind == "help" else message.body
         result = step(self.content, found.session, text, now, channel=message.channel)
-        for job in result.jobs:
-            log.warning("contact=%s engine job %r has no worker yet", contact[:8], job.kind)
-        return Change(result.replies, session=result.session, counts=funnel(result.events))
+        return Change(result.replies, session=result.session,
+                      counts=funnel(result.events)), result.jobs
 
     def _opt_out(self, contact: str, message: Message, lang: str, now: float) -> Change:
         optout.cancel_jobs(self.store.redis, contact)

@@ -25,6 +25,8 @@ from bot.questions.normalize import bare
 from bot.store import Change, Store, key
 
 MODES = ("twilio", "app")
+# The household's answers while it waits in line for an estimate (worker/followups.py).
+PENDING_ESTIMATE = "estimate"
 CARRIER_OPT_OUT = 21610  # Twilio: "Attempt to send to unsubscribed recipient"
 KEYWORDS = ("stop", "start", "help")
 # What Twilio itself acts on for long codes and toll-free numbers (PLATFORM.md section 2).
@@ -71,9 +73,11 @@ def _folded(words: Iterable[str]) -> frozenset[str]:
 
 
 def cancel_jobs(redis: Redis, contact: str) -> None:
-    """Delete every queued or scheduled RQ job for the contact (their data goes with them).
+    """Delete every queued or scheduled RQ job for the contact and the household waiting for
+    a dollar estimate (their data goes with them).
 
     A job already running is left to its worker, whose opt-out check at send time stops it."""
+    redis.delete(key(contact, PENDING_ESTIMATE))
     jobs_key = key(contact, "jobs")
     for raw in redis.smembers(jobs_key):
         job_id = raw.decode() if isinstance(raw, bytes) else raw

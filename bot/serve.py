@@ -2,7 +2,10 @@
 
 No REDIS_URL: an embedded Redis (data lasts until it stops). No Twilio credentials: outbound
 messages go to the local outbox (`screener outbox`) and the simulator page is on. The web app
-runs in Werkzeug's threaded server here; production uses the Procfile (gunicorn + rq worker).
+runs in Werkzeug's threaded server here; production uses the Procfile (gunicorn + `screener
+worker`). Two workers run beside it: one for outbound messages, ready at once, and one for
+dollar estimates, which loads the PolicyEngine model first (30-50 s) and says when it is ready;
+the web app does not wait for either.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from bot.app import create_app
 from bot.redis_embedded import RedisServer
 from bot.web import simulator
 from worker.queues import QUEUES
+from worker.quiet import QuietHours
 
 
 def run(host: str, port: int) -> int:
@@ -34,7 +38,8 @@ def run(host: str, port: int) -> int:
         if not os.environ.get("SCREENER_SECRET"):
             os.environ["SCREENER_SECRET"] = secrets.token_hex(32)
             print("SCREENER_SECRET is not set: using a random one for this run.")
-        stack.enter_context(_worker(os.environ["REDIS_URL"]))
+        for name in QUEUES:
+            stack.enter_context(_worker(name))
         server = make_server(host, port, create_app(), threaded=True)
         base = f"http://{host}:{server.port}"
         print(_banner(base), flush=True)
@@ -56,17 +61,19 @@ def _banner(base: str) -> str:
         lines.append("  outbound:  through Twilio")
     else:
         lines.append("  outbound:  the local outbox; see `screener outbox`")
+    quiet = QuietHours.parse(os.environ.get("QUIET_HOURS"))
+    if quiet is not None:
+        lines.append(f"  quiet hours: {quiet} city time (QUIET_HOURS): follow-ups due then "
+                     "wait for the morning")
+    lines.append("  jobs:      `screener jobs` (dollar estimates start once the model is loaded)")
     lines.append("Ctrl-C to stop.")
     return "\n".join(lines)
 
 
 @contextmanager
-def _worker(redis_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    """An RQ worker for the app's queues (with the scheduler, for retries and later sends)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rq.cli", "worker", "--url", redis_url, "--with-scheduler",
-         *QUEUES],
-    )
+def _worker(name: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`screener worker` for one queue, so a slow model load never holds up a message."""
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--queue", name])
     try:
         yield process
     finally:

@@ -19,10 +19,10 @@ from redis import Redis
 from bot import outbox
 from bot.cli import main
 from bot.redis_embedded import free_port
-from bot.store import contact_id
-from worker.outbound import enqueue_message
+from worker.outbound import Recipient, enqueue_message
 
 pytest_plugins = ["redis_server"]
+RUN_SECRET = "run-test-secret"
 
 
 def wait_for(check, timeout: float = 20):
@@ -46,6 +46,8 @@ def screener_run(tmp_path):
            if k not in ("REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
                         "SCREENER_SECRET", "SIMULATOR")}
     env["OUTBOX_PATH"] = str(tmp_path / "outbox.jsonl")
+    env["QUIET_HOURS"] = "off"  # the queued message below must go out whatever the time
+    env["SCREENER_SECRET"] = RUN_SECRET  # the test seals the address its message goes to
     port = free_port()
     log = tmp_path / "run.log"
     with log.open("w") as output:
@@ -77,9 +79,10 @@ def test_screener_run_serves_the_simulator_with_an_embedded_redis_and_a_worker(
 
     # The worker runs too: a message queued for later lands in the local outbox.
     redis_url = re.search(r"redis://127\.0\.0\.1:\d+/0", printed).group(0)
-    monkeypatch.setenv("OUTBOX_PATH", env["OUTBOX_PATH"])
-    contact = contact_id(b"any", "+15555550100")
-    enqueue_message(Redis.from_url(redis_url), contact, "+15555550100", "sms", "Later", "r1")
+    for name in ("OUTBOX_PATH", "QUIET_HOURS"):
+        monkeypatch.setenv(name, env[name])
+    enqueue_message(Redis.from_url(redis_url), Recipient.of(RUN_SECRET.encode(), "+15555550100"),
+                    "Later", "r1")
     wait_for(outbox.read, timeout=10)
     assert [m["body"] for m in outbox.read()] == ["Later"]
 

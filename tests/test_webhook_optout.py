@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from phone import NUMBER, Phone, make_app, replies, sign
-from rq import SimpleWorker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from twilio.http import HttpClient
-from twilio.http.response import Response as TwilioResponse
-from twilio.rest import Client
+from worker_kit import recipient, run_worker
 
 from bot import optout, outbox
 from bot.engine import new_session, step
 from bot.store import Change
 from worker import outbound
-from worker.queues import OUTBOUND, queue
+from worker.queues import OUTBOUND
 
-pytest_plugins = ["redis_server"]
+pytest_plugins = ["redis_server", "worker_fixtures"]
 
 
 @pytest.fixture
@@ -119,105 +114,40 @@ def test_twilio_help_keyword_gets_our_help_even_in_another_word(app, content):
     assert content.message("en", "help") in "\n".join(phone.text("AYUDA", OptOutType="HELP"))
 
 
-# -- outbound messages (the worker) ---------------------------------------------------------
-
-@pytest.fixture
-def local_outbox(tmp_path, monkeypatch):
-    monkeypatch.setenv("OUTBOX_PATH", str(tmp_path / "outbox.jsonl"))
-    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def run_worker(redis) -> None:
-    worker = SimpleWorker([queue(OUTBOUND, redis)], connection=redis)
-    worker.work(burst=True)
-
+# -- outbound messages (the worker; more in test_worker_outbound.py) -------------------------
 
 def test_stop_cancels_queued_messages_and_none_reaches_the_contact_until_start(
-        app, redis_client, local_outbox):
+        app, redis_client, worker_env):
     phone = Phone(app)
     phone.text("hello")
     later = datetime.now(UTC) + timedelta(hours=1)
-    queued = outbound.enqueue_message(redis_client, phone.contact, NUMBER, "sms", "Reminder",
-                                      "m1")
-    scheduled = outbound.enqueue_message(redis_client, phone.contact, NUMBER, "sms",
-                                         "Tomorrow", "m2", at=later)
+    queued = outbound.enqueue_message(redis_client, recipient(), "Reminder", "m1")
+    scheduled = outbound.enqueue_message(redis_client, recipient(), "Tomorrow", "m2", at=later)
     phone.text("STOP")
     for job in (queued, scheduled):
         with pytest.raises(NoSuchJobError):
             Job.fetch(job.id, connection=redis_client)
     # A job that slipped past the STOP (already running, or queued by slow work later).
-    outbound.enqueue_message(redis_client, phone.contact, NUMBER, "sms", "Late result", "m3")
-    run_worker(redis_client)
+    outbound.enqueue_message(redis_client, recipient(), "Late result", "m3")
+    run_worker(redis_client, OUTBOUND)
     assert outbox.read() == []
 
     phone.text("START")
-    outbound.enqueue_message(redis_client, phone.contact, NUMBER, "sms", "Welcome back", "m4")
-    run_worker(redis_client)
+    outbound.enqueue_message(redis_client, recipient(), "Welcome back", "m4")
+    run_worker(redis_client, OUTBOUND)
     assert [(m["to"], m["channel"], m["body"]) for m in outbox.read()] == [
         (NUMBER, "sms", "Welcome back")]
     assert redis_client.smembers(f"sj:{{{phone.contact}}}:jobs") == set()
 
 
-def test_a_message_id_is_sent_once_however_often_it_is_queued(app, redis_client, local_outbox):
-    contact = Phone(app).contact
+def test_a_message_id_is_sent_once_however_often_it_is_queued(app, redis_client, worker_env):
+    Phone(app, channel="whatsapp").text("hello")  # inside WhatsApp's 24-hour window
     for runs in (1, 2):
         for _ in range(runs):
-            outbound.enqueue_message(redis_client, contact, f"whatsapp:{NUMBER}", "whatsapp",
-                                     "Hi", "same-id")
-        run_worker(redis_client)
+            outbound.enqueue_message(redis_client, recipient(channel="whatsapp"), "Hi",
+                                     "same-id")
+        run_worker(redis_client, OUTBOUND)
     assert [m["channel"] for m in outbox.read()] == ["whatsapp"]
-
-
-class FakeTwilioHttp(HttpClient):
-    """Twilio's REST API as seen by the real twilio client: records requests, answers JSON."""
-
-    def __init__(self, status: int, body: dict):
-        super().__init__(logging.getLogger("fake-twilio"), is_async=False)
-        self.status, self.body, self.requests = status, body, []
-
-    def request(self, method, url, params=None, data=None, headers=None, auth=None,
-                timeout=None, allow_redirects=False):
-        self.requests.append({"method": method, "url": url, "data": data})
-        return TwilioResponse(self.status, json.dumps(self.body))
-
-
-@pytest.fixture
-def twilio_api(monkeypatch):
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
-    monkeypatch.setenv("TWILIO_MESSAGING_SERVICE_SID", "MG" + "0" * 32)
-    monkeypatch.setenv("PUBLIC_URL", "https://textline.example.org")
-
-    def use(status: int, body: dict) -> FakeTwilioHttp:
-        http = FakeTwilioHttp(status, body)
-        monkeypatch.setattr(outbound, "twilio_client",
-                            lambda sid, token: Client(sid, token, http_client=http))
-        return http
-
-    return use
-
-
-def test_with_credentials_the_worker_sends_through_the_twilio_rest_api(app, redis_client,
-                                                                       twilio_api):
-    http = twilio_api(201, {"sid": "SM" + "3" * 32, "status": "accepted"})
-    outbound.enqueue_message(redis_client, Phone(app).contact, NUMBER, "sms", "Hi there", "m5")
-    run_worker(redis_client)
-    [sent] = http.requests
-    assert sent["url"].endswith("/Messages.json")
-    assert sent["data"]["To"] == NUMBER and sent["data"]["Body"] == "Hi there"
-    assert sent["data"]["StatusCallback"] == "https://textline.example.org/twilio/status"
-
-
-def test_a_21610_refusal_from_twilio_opts_the_contact_out(app, redis_client, twilio_api):
-    twilio_api(400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient",
-                     "status": 400})
-    phone = Phone(app)
-    phone.text("hello")
-    outbound.enqueue_message(redis_client, phone.contact, NUMBER, "sms", "Hi", "m6")
-    run_worker(redis_client)
-    assert phone.store.opt_out_record(phone.contact) is not None
-    assert phone.session is None
 
 
 def test_a_21610_status_callback_opts_the_contact_out(app):

@@ -6,28 +6,12 @@ import logging
 
 import pytest
 from phone import NUMBER, Phone, make_app, sign
+from rq import Queue
+from worker_kit import FORMS, everything_in
+
+from worker.queues import OUTBOUND
 
 pytest_plugins = ["redis_server"]
-# The number as Twilio sends it, and the forms a careless line might write it in.
-FORMS = (NUMBER, NUMBER[1:], NUMBER[2:], "408-555-0123", "5550123")
-
-
-def everything_in(redis) -> list[bytes]:
-    """Every key and every value in the Redis database, whatever its type."""
-    found: list[bytes] = []
-    for name in redis.scan_iter():
-        found.append(name)
-        kind = redis.type(name).decode()
-        if kind == "string":
-            found.append(redis.get(name))
-        elif kind == "hash":
-            for field, value in redis.hgetall(name).items():
-                found += [field, value]
-        elif kind in ("set", "zset", "list"):
-            members = {"set": redis.smembers, "list": lambda n: redis.lrange(n, 0, -1),
-                       "zset": lambda n: redis.zrange(n, 0, -1)}[kind](name)
-            found += list(members)
-    return found
 
 
 @pytest.mark.parametrize("mode", ["twilio", "app"])
@@ -45,6 +29,10 @@ def test_a_whole_conversation_leaves_no_phone_number_in_redis_or_logs(redis_clie
         phone.text("STOP")
         phone.text("hello")
         phone.text("START")
+        phone.screen_to_results()  # queues a dollar estimate
+        phone.text("REMIND")  # schedules a reminder
+    assert redis_client.exists(f"sj:{{{phone.contact}}}:estimate")  # waiting for its estimate
+    assert Queue(OUTBOUND, connection=redis_client).scheduled_job_registry.count  # reminders
     status = {"MessageSid": "SM" + "6" * 32, "MessageStatus": "undelivered",
               "ErrorCode": "30003", "To": NUMBER}
     app.test_client().post("/twilio/status", data=status, headers={

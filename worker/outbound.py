@@ -1,89 +1,194 @@
-"""Messages to residents outside a reply (follow-ups, results of slow work), sent by RQ.
+"""Messages to residents outside a reply (estimate follow-ups, reminders), sent by RQ.
 
-Safe to run twice and safe after STOP: the opt-out flag is checked at send time (the job may
-have been queued before the STOP, or be running when it arrives), and a message id is handed
-on at most once (SET NX), whatever RQ retries or duplicate enqueues do.
+One job per message, `send_message`. Before it hands a message on, it checks in order:
+the contact opted out (a STOP may come after the job was queued), the number is known to be
+invalid (`sj:{<contact>}:invalid`, set on Twilio errors 21211 and 21614), the message was
+sent already (a retried or duplicated job texts nobody twice: SET NX on
+`sj:{<contact>}:sent:<id>`), quiet hours, WhatsApp's 24-hour window (outside it the approved
+template, or the outcome `needs_template`) and the sender's throughput. Waiting for the
+morning or for a slot returns `Retry(interval)`: RQ's scheduler runs the same job again
+later, and no worker sleeps.
+
+A job carries the contact hash and the sealed address, never the number (bot/sealing.py).
+Outcomes and holds are counted per day in `sj:outbound:{<day>}`.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from redis import Redis
-from rq import Retry, get_current_job
+from rq import Callback, Retry, get_current_job
 from rq.job import Job
-from twilio.rest import Client
+from twilio.base.exceptions import TwilioRestException
 
-from bot import optout, outbox
-from bot.store import Store, Ttl, key
+from bot import optout, window
+from bot.sealing import open_sealed, seal
+from bot.segments import segments
+from bot.store import Store, Ttl, contact_id, key
+from worker import throughput
+from worker.callbacks import on_failure
+from worker.delivery import Failure, Outgoing, deliver, explain
 from worker.queues import OUTBOUND, queue
+from worker.quiet import QuietHours
+from worker.settings import Settings
 
 log = logging.getLogger(__name__)
-RETRY = Retry(max=3, interval=[5, 30, 120])  # needs `rq worker --with-scheduler`
+RETRY = Retry(max=3, interval=[5, 30, 120])  # 429, 5xx, no connection; needs the scheduler
+HOLDS = 10  # waits for the morning or a throughput slot that one message may take
+TIMEOUT_SECONDS = 30
+FAILURE_TTL = 86400  # a failed job is kept a day for `screener jobs retry`
+
+clock = time.time  # the worker's clock; tests set it
 
 
-def enqueue_message(connection: Redis, contact: str, to: str, channel: str, body: str,
-                    message_id: str, at: datetime | None = None) -> Job:
-    """Queue a message (now, or `at` a time) and note the job on the contact for STOP."""
+@dataclass(frozen=True)
+class Recipient:
+    """Whom a job texts: the contact hash (Redis, logs) and the sealed address (the send)."""
+
+    contact: str
+    sealed: str
+    channel: str
+
+    @classmethod
+    def of(cls, secret: bytes, address: str) -> Recipient:
+        channel = "whatsapp" if address.lower().startswith("whatsapp:") else "sms"
+        return cls(contact_id(secret, address), seal(secret, address), channel)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Not now: run this job again in `seconds`."""
+
+    reason: str  # held_quiet_hours or throttled
+    seconds: float
+
+
+class SendFailed(Exception):
+    """Twilio did not take the message. Says only status and code: Twilio's own message
+    may quote the number, and RQ stores a failed job's error in Redis."""
+
+
+def enqueue_message(connection: Redis, to: Recipient, body: str, message_id: str,
+                    at: datetime | None = None) -> Job:
+    """Queue a message for now or `at`, moved out of quiet hours, noted on the contact so a
+    STOP can cancel it."""
+    now = datetime.fromtimestamp(clock(), UTC)
+    when = max(at or now, now)
+    quiet = QuietHours.parse(os.environ.get("QUIET_HOURS"))
+    if quiet is not None:
+        when = quiet.next_allowed(when)
     job_id = f"send-{message_id}"
-    jobs = key(contact, "jobs")
+    jobs = key(to.contact, "jobs")
     pipe = connection.pipeline()
     pipe.sadd(jobs, job_id)
     pipe.expire(jobs, Ttl.from_config(os.environ).retention)
     pipe.execute()
+    args = (to.contact, to.sealed, to.channel, body, message_id)
+    options = {"job_id": job_id, "retry": RETRY, "job_timeout": TIMEOUT_SECONDS,
+               "result_ttl": 0, "failure_ttl": FAILURE_TTL, "on_failure": Callback(on_failure),
+               "meta": {"contact": to.contact[:8]}}
     outbound = queue(OUTBOUND, connection)
-    args = (contact, to, channel, body, message_id)
-    # The job's arguments hold the number: keep no result, and a failure only for a day.
-    options = {"job_id": job_id, "retry": RETRY, "result_ttl": 0, "failure_ttl": 86400}
-    if at is not None:
-        return outbound.enqueue_at(at, send_message, *args, **options)
+    if when > now:
+        return outbound.enqueue_at(when, send_message, *args, **options)
     return outbound.enqueue(send_message, *args, **options)
 
 
-def send_message(contact_key: str, to: str, channel: str, body: str, message_id: str) -> str:
-    """The RQ job: `sent`, or why not (`opted_out`, `duplicate`)."""
+def send_message(contact: str, sealed: str, channel: str, body: str,
+                 message_id: str) -> str | Retry:
+    """The RQ job: the outcome (`sent`, `sent_template`, `opted_out`, `duplicate`,
+    `invalid_number`, `needs_template`, `unconfirmed`), or a Retry to run again later."""
     job = get_current_job()
-    store = Store(job.connection, Ttl.from_config(os.environ))
-    outcome = _send(store, contact_key, to, channel, body, message_id)
-    job.connection.srem(key(contact_key, "jobs"), job.id)
-    log.info("outbound message %s for contact %s: %s", message_id, contact_key[:8], outcome)
-    return outcome
+    settings = Settings.from_env()
+    store = Store(job.connection, settings.ttl)
+    now = clock()
+    result = _send(job, store, settings, Recipient(contact, sealed, channel), body, message_id,
+                   now)
+    if isinstance(result, Hold):
+        job.save_meta()
+        store.count(now, [result.reason], table="outbound")
+        log.info("outbound message %s for contact %s: %s for %.0f s", message_id, contact[:8],
+                 result.reason, result.seconds)
+        return Retry(max=HOLDS, interval=max(1, math.ceil(result.seconds)))
+    job.connection.srem(key(contact, "jobs"), job.id)
+    store.count(now, [result], table="outbound")
+    log.info("outbound message %s for contact %s: %s", message_id, contact[:8], result)
+    return result
 
 
-def _send(store: Store, contact: str, to: str, channel: str, body: str,
-          message_id: str) -> str:
-    if store.opt_out_record(contact) is not None:
+def _send(job: Job, store: Store, settings: Settings, to: Recipient, body: str,
+          message_id: str, now: float) -> str | Hold:
+    redis = store.redis
+    claim = _claim(to.contact, message_id)
+    if store.opt_out_record(to.contact) is not None:
         return "opted_out"
-    claim = key(contact, f"sent:{message_id}")
-    if not store.redis.set(claim, 1, nx=True, ex=store.ttl.retention):
+    if redis.exists(key(to.contact, "invalid")):
+        return "invalid_number"
+    if redis.exists(claim):
         return "duplicate"
+    slot = job.meta.pop("slot", None)  # a throughput slot booked on an earlier run
+    moment = datetime.fromtimestamp(now, UTC)
+    if settings.quiet_hours is not None and settings.quiet_hours.contains(moment):
+        morning = settings.quiet_hours.next_allowed(moment)
+        return Hold("held_quiet_hours", (morning - moment).total_seconds())
+    template = to.channel == "whatsapp" and not window.is_open(redis, to.contact, now)
+    if template and not settings.whatsapp_template_sid:
+        return "needs_template"
+    if slot is None and settings.uses_twilio and to.channel == "sms":
+        wait = throughput.book(redis, settings.sender, segments(body),
+                               settings.segments_per_second, now)
+        if wait:
+            job.meta["slot"] = now + wait
+            return Hold("throttled", wait)
+    if not redis.set(claim, 1, nx=True, ex=store.ttl.retention):
+        return "duplicate"
+    address = open_sealed(settings.secret, to.sealed)
+    return _hand_on(job, store, settings, to.contact,
+                    Outgoing(address, to.channel, body, message_id, template), now)
+
+
+def _hand_on(job: Job, store: Store, settings: Settings, contact: str, message: Outgoing,
+             now: float) -> str:
+    """Give the message to Twilio; on refusal, record what the refusal means."""
     try:
-        deliver(to, channel, body, message_id)
+        sid = deliver(settings, message)
     except Exception as error:
-        if getattr(error, "code", None) == optout.CARRIER_OPT_OUT:
-            optout.opt_out_now(store, contact, time.time(), "opted_out_by_carrier")
-            return "opted_out"
-        store.redis.delete(claim)  # let the retry send it
-        raise
-    return "sent"
+        failure = explain(error)
+        if failure is Failure.OUTSIDE_WINDOW and not message.template \
+                and settings.whatsapp_template_sid:
+            return _hand_on(job, store, settings, contact, replace(message, template=True), now)
+        if failure is Failure.UNCONFIRMED:  # it may have gone out: never risk a second text
+            log.warning("outbound message %s for contact %s: no answer from Twilio; not "
+                        "retried", message.message_id, contact[:8])
+            return failure.value
+        store.redis.delete(_claim(contact, message.message_id))  # nothing went out
+        if failure is Failure.OPTED_OUT:
+            optout.opt_out_now(store, contact, now, "opted_out_by_carrier")
+            return failure.value
+        if failure is Failure.INVALID_NUMBER:
+            store.redis.set(key(contact, "invalid"), 1, ex=store.ttl.retention)
+            return failure.value
+        if failure is Failure.OUTSIDE_WINDOW and not settings.whatsapp_template_sid:
+            return "needs_template"
+        if failure is not Failure.TRANSIENT:
+            job.retries_left = 0  # the same request would be refused again
+        raise SendFailed(_described(error)) from None
+    log.info("outbound message %s for contact %s: handed on as %s", message.message_id,
+             contact[:8], sid)
+    return "sent_template" if message.template else "sent"
 
 
-def deliver(to: str, channel: str, body: str, message_id: str) -> None:
-    """Through Twilio's REST API when credentials are set, else into the local outbox."""
-    sid, token = os.environ.get("TWILIO_ACCOUNT_SID"), os.environ.get("TWILIO_AUTH_TOKEN")
-    if not (sid and token):
-        outbox.append({"id": message_id, "to": to, "channel": channel, "body": body,
-                       "at": time.time()})
-        return
-    params = {"to": to, "body": body,
-              "messaging_service_sid": os.environ["TWILIO_MESSAGING_SERVICE_SID"]}
-    if os.environ.get("PUBLIC_URL"):
-        params["status_callback"] = os.environ["PUBLIC_URL"].rstrip("/") + "/twilio/status"
-    twilio_client(sid, token).messages.create(**params)
+def _claim(contact: str, message_id: str) -> str:
+    """Set (NX) just before a message is handed on: it is handed on once."""
+    return key(contact, f"sent:{message_id}")
 
 
-def twilio_client(sid: str, token: str) -> Client:
-    return Client(sid, token)
+def _described(error: Exception) -> str:
+    if isinstance(error, TwilioRestException):
+        return f"Twilio answered HTTP {error.status}, error {error.code}"
+    return type(error).__name__

@@ -1,0 +1,370 @@
+"""The outbound job: every message outside a reply, sent once, at a decent hour, at the
+sender's pace, through the real Twilio client over a fake HTTP layer.
+
+RQ runs for real (SimpleWorker with its scheduler, on fakeredis with Lua); a backoff or a
+hold is skipped by making the scheduled job due instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from phone import NUMBER, SECRET
+from rq.job import Job, JobStatus
+from worker_kit import (
+    CREATED,
+    FORMS,
+    MESSAGING_SERVICE,
+    PUBLIC_URL,
+    everything_in,
+    make_due,
+    outcomes,
+    recipient,
+    refused,
+    run_worker,
+)
+
+from bot import window
+from bot.engine import new_session
+from bot.sealing import SealError, open_sealed, seal
+from bot.store import Change, Store
+from worker import outbound, throughput
+from worker.callbacks import FAILURES
+from worker.outbound import enqueue_message
+from worker.queues import OUTBOUND, queue
+from worker.quiet import QuietHours
+from worker.settings import Settings
+
+pytest_plugins = ["redis_server", "worker_fixtures"]
+CITY = ZoneInfo("America/Los_Angeles")
+TEMPLATE = "HX" + "1" * 32
+
+
+@pytest.fixture
+def redis(fake_redis):
+    return fake_redis
+
+
+def city_time(*args: int) -> float:
+    return datetime(*args, tzinfo=CITY).timestamp()
+
+
+def scheduled_for(redis, job: Job) -> datetime:
+    return queue(OUTBOUND, redis).scheduled_job_registry.get_scheduled_time(job)
+
+
+def status(redis, job: Job) -> JobStatus:
+    return Job.fetch(job.id, connection=redis).get_status()
+
+
+def finished_badly(redis, job: Job) -> bool:
+    """Failed, or waiting to be tried again."""
+    outbound_queue = queue(OUTBOUND, redis)
+    return job.id in outbound_queue.failed_job_registry \
+        or job.id in outbound_queue.scheduled_job_registry
+
+
+def failures(redis) -> dict[str, int]:
+    return {field.decode(): int(value) for field, value in redis.hgetall(FAILURES).items()}
+
+
+def send(redis, body: str = "Hi there", message_id: str = "m1", channel: str = "sms") -> Job:
+    job = enqueue_message(redis, recipient(channel=channel), body, message_id)
+    run_worker(redis, OUTBOUND)
+    return job
+
+
+# -- through Twilio ---------------------------------------------------------------------------
+
+def test_a_201_sends_the_message_once_with_a_status_callback(redis, twilio_api):
+    http = twilio_api(CREATED)
+    send(redis)
+    [sent] = http.posts
+    assert sent["To"] == NUMBER and sent["Body"] == "Hi there"
+    assert sent["MessagingServiceSid"] == MESSAGING_SERVICE
+    assert sent["StatusCallback"] == f"{PUBLIC_URL}/twilio/status"
+    assert http.requests[0]["url"].endswith("/Messages.json")
+    assert outcomes(redis) == {"sent": 1}
+
+
+@pytest.mark.parametrize("trouble", [refused(429, 20429), refused(500), refused(503),
+                                     requests.ConnectionError("connection refused")],
+                         ids=["429", "500", "503", "no-connection"])
+def test_429_5xx_and_network_errors_are_retried_with_backoff_then_sent_once(redis, twilio_api,
+                                                                            trouble):
+    http = twilio_api(trouble, trouble, CREATED)
+    started = datetime.now(UTC)
+    job = send(redis)
+    assert status(redis, job) == JobStatus.SCHEDULED
+    assert timedelta(seconds=4) < scheduled_for(redis, job) - started < timedelta(seconds=7)
+    make_due(redis, OUTBOUND)
+    run_worker(redis, OUTBOUND)
+    assert scheduled_for(redis, job) - started > timedelta(seconds=25)  # backing off: 30 s
+    make_due(redis, OUTBOUND)
+    run_worker(redis, OUTBOUND)
+    assert len(http.posts) == 3  # two refused, one taken: the resident got one text
+    assert outcomes(redis) == {"sent": 1}
+    assert failures(redis) == {"outbound:retried": 2}
+    assert not make_due(redis, OUTBOUND)
+
+
+def test_a_refusal_other_than_429_is_not_retried_and_waits_in_the_failed_registry(
+        redis, twilio_api):
+    http = twilio_api(refused(400, 21617))  # the body is too long: it would fail again
+    job = send(redis)
+    assert status(redis, job) == JobStatus.FAILED
+    assert job.id in queue(OUTBOUND, redis).failed_job_registry
+    assert not make_due(redis, OUTBOUND)
+    run_worker(redis, OUTBOUND)
+    assert len(http.posts) == 1
+    assert failures(redis) == {"outbound": 1}
+
+
+def test_a_21610_refusal_opts_the_contact_out_and_is_not_retried(redis, twilio_api, content):
+    http = twilio_api(refused(400, 21610))
+    store = Store(redis)
+    contact = recipient().contact
+    store.commit(contact, Change([], session=new_session(content, 0)), 0)
+    job = send(redis)
+    assert store.opt_out_record(contact) is not None
+    assert store.snapshot(contact, None).session is None
+    assert not make_due(redis, OUTBOUND) and not finished_badly(redis, job)
+    send(redis, message_id="m2")  # and nothing more goes to them
+    assert len(http.posts) == 1
+    assert outcomes(redis) == {"opted_out": 2}
+
+
+@pytest.mark.parametrize("code", [21211, 21614])
+def test_an_invalid_number_is_flagged_counted_and_not_tried_again(redis, twilio_api, code):
+    http = twilio_api(refused(400, code))
+    send(redis)
+    assert not make_due(redis, OUTBOUND)
+    send(redis, message_id="m2")
+    assert len(http.posts) == 1
+    assert outcomes(redis) == {"invalid_number": 2}
+    assert redis.exists(f"sj:{{{recipient().contact}}}:invalid")
+
+
+def test_a_read_timeout_is_not_retried_because_the_text_may_have_gone_out(redis, twilio_api):
+    http = twilio_api(requests.ReadTimeout("no answer"))
+    send(redis)
+    send(redis)  # the same message queued again
+    assert not make_due(redis, OUTBOUND)
+    assert len(http.posts) == 1
+    assert outcomes(redis) == {"unconfirmed": 1, "duplicate": 1}
+
+
+def test_a_duplicated_or_rerun_job_texts_the_resident_once(redis, twilio_api):
+    http = twilio_api(CREATED)
+    for _ in range(2):
+        enqueue_message(redis, recipient(), "Hi", "same")
+    run_worker(redis, OUTBOUND)
+    send(redis, body="Hi", message_id="same")
+    assert len(http.posts) == 1
+    assert outcomes(redis)["sent"] == 1
+
+
+def test_a_plain_twilio_from_number_sends_sms_and_whatsapp_with_its_prefix(
+        redis, twilio_api, monkeypatch):
+    monkeypatch.delenv("TWILIO_MESSAGING_SERVICE_SID")
+    monkeypatch.setenv("TWILIO_FROM", "+14085550000")
+    http = twilio_api(CREATED)
+    window.note_inbound(redis, recipient().contact, outbound.clock())
+    send(redis, message_id="m1")
+    send(redis, message_id="m2", channel="whatsapp")
+    assert [(p["From"], p["To"]) for p in http.posts] == [
+        ("+14085550000", NUMBER), ("whatsapp:+14085550000", f"whatsapp:{NUMBER}")]
+    assert all("MessagingServiceSid" not in p for p in http.posts)
+
+
+# -- WhatsApp's 24-hour window ----------------------------------------------------------------
+
+def test_inside_the_whatsapp_window_the_text_goes_as_it_is(redis, twilio_api, monkeypatch):
+    monkeypatch.setenv("WHATSAPP_TEMPLATE_SID", TEMPLATE)
+    http = twilio_api(CREATED)
+    window.note_inbound(redis, recipient().contact, outbound.clock() - 3600)
+    send(redis, channel="whatsapp")
+    [sent] = http.posts
+    assert sent["Body"] == "Hi there" and "ContentSid" not in sent
+    assert outcomes(redis) == {"sent": 1}
+
+
+def test_outside_the_window_the_approved_template_carries_the_text(redis, twilio_api,
+                                                                   monkeypatch):
+    monkeypatch.setenv("WHATSAPP_TEMPLATE_SID", TEMPLATE)
+    http = twilio_api(CREATED)
+    window.note_inbound(redis, recipient().contact, outbound.clock() - 24 * 3600)
+    send(redis, body="Reminder: CalFresh", channel="whatsapp")
+    [sent] = http.posts
+    assert sent["ContentSid"] == TEMPLATE and "Body" not in sent
+    assert json.loads(sent["ContentVariables"]) == {"1": "Reminder: CalFresh"}
+    assert outcomes(redis) == {"sent_template": 1}
+
+
+def test_outside_the_window_without_a_template_nothing_is_sent_and_it_is_counted(
+        redis, twilio_api):
+    http = twilio_api(CREATED)
+    job = send(redis, channel="whatsapp")
+    assert http.posts == []
+    assert outcomes(redis) == {"needs_template": 1}
+    assert not finished_badly(redis, job)
+
+
+def test_a_63016_refusal_is_sent_again_as_the_template(redis, twilio_api, monkeypatch):
+    monkeypatch.setenv("WHATSAPP_TEMPLATE_SID", TEMPLATE)
+    http = twilio_api(refused(400, 63016), CREATED)
+    window.note_inbound(redis, recipient().contact, outbound.clock())  # we thought it open
+    send(redis, channel="whatsapp")
+    first, second = http.posts
+    assert first["Body"] == "Hi there" and second["ContentSid"] == TEMPLATE
+    assert outcomes(redis) == {"sent_template": 1}
+
+
+def test_a_63016_refusal_without_a_template_is_recorded_as_needs_template(redis, twilio_api):
+    http = twilio_api(refused(400, 63016))
+    window.note_inbound(redis, recipient().contact, outbound.clock())
+    send(redis, channel="whatsapp")
+    assert not make_due(redis, OUTBOUND)
+    assert len(http.posts) == 1
+    assert outcomes(redis) == {"needs_template": 1}
+
+
+# -- quiet hours ------------------------------------------------------------------------------
+
+def test_quiet_hours_are_read_in_city_time_and_wrap_past_midnight():
+    quiet = QuietHours.parse("21:00-08:00")
+    assert QuietHours.parse(None) == quiet and QuietHours.parse("") == quiet
+    assert QuietHours.parse("off") is None
+    night, day = datetime(2030, 1, 15, 23, 30, tzinfo=CITY), datetime(2030, 1, 15, 12, tzinfo=CITY)
+    assert quiet.contains(night) and not quiet.contains(day)
+    assert quiet.next_allowed(day) == day
+    assert quiet.next_allowed(night) == datetime(2030, 1, 16, 8, tzinfo=CITY)
+    early = datetime(2030, 1, 16, 6, tzinfo=CITY)
+    assert quiet.next_allowed(early) == datetime(2030, 1, 16, 8, tzinfo=CITY)
+    # The night clocks spring forward: still 08:00 on the wall, now PDT.
+    spring = quiet.next_allowed(datetime(2030, 3, 9, 23, tzinfo=CITY))
+    assert spring == datetime(2030, 3, 10, 15, tzinfo=UTC)
+    assert QuietHours.parse("00:30-06:00").contains(datetime(2030, 1, 15, 1, tzinfo=CITY))
+    for wrong in ("9pm-8am", "25:00-08:00", "08:00-08:00"):
+        with pytest.raises(ValueError):
+            QuietHours.parse(wrong)
+
+
+def test_a_message_due_at_night_is_scheduled_for_the_morning(redis, worker_env, monkeypatch):
+    monkeypatch.setenv("QUIET_HOURS", "21:00-08:00")
+    monkeypatch.setattr(outbound, "clock", lambda: city_time(2030, 1, 15, 23, 30))
+    job = enqueue_message(redis, recipient(), "Reminder", "m1")
+    assert scheduled_for(redis, job) == datetime(2030, 1, 16, 8, tzinfo=CITY)
+    later = datetime(2030, 1, 18, 22, tzinfo=CITY)  # a reminder due at 22:00 in three days
+    job = enqueue_message(redis, recipient(), "Reminder", "m2", at=later)
+    assert scheduled_for(redis, job) == datetime(2030, 1, 19, 8, tzinfo=CITY)
+
+
+def test_a_job_that_runs_at_night_is_held_until_morning_then_sent(redis, twilio_api,
+                                                                  monkeypatch):
+    monkeypatch.setenv("QUIET_HOURS", "21:00-08:00")
+    http = twilio_api(CREATED)
+    now = {"t": city_time(2030, 1, 15, 20, 59)}
+    monkeypatch.setattr(outbound, "clock", lambda: now["t"])
+    job = enqueue_message(redis, recipient(), "Your estimate", "m1")
+    now["t"] = city_time(2030, 1, 15, 21, 5)  # the worker was busy: it is night now
+    started = datetime.now(UTC)
+    run_worker(redis, OUTBOUND)
+    wait = scheduled_for(redis, job) - started
+    assert timedelta(hours=10, minutes=54) < wait < timedelta(hours=10, minutes=56)
+    assert http.posts == [] and outcomes(redis) == {"held_quiet_hours": 1}
+    now["t"] = city_time(2030, 1, 16, 8, 0)
+    make_due(redis, OUTBOUND)
+    run_worker(redis, OUTBOUND)
+    assert len(http.posts) == 1
+    assert outcomes(redis) == {"held_quiet_hours": 1, "sent": 1}
+
+
+# -- throughput -------------------------------------------------------------------------------
+
+def test_the_limiter_books_segments_on_the_senders_timeline(redis_client):
+    redis, at = redis_client, 1_800_000_000.0  # milliseconds beyond 32 bits
+    waits = [throughput.book(redis, "+14085550000", 1, 1.0, at) for _ in range(4)]
+    assert waits == [0.0, 0.0, 1.0, 2.0]  # one second ahead goes at once, then 1 a second
+    assert throughput.book(redis, "+14085550000", 1, 1.0, at + 10) == 0.0  # free again
+    assert throughput.book(redis, "+14085550000", 5, 1.0, at + 10) == 0.0
+    assert throughput.book(redis, "+14085550000", 1, 1.0, at + 10) == 5.0  # after 6 segments
+    assert [throughput.book(redis, "short", 1, 100.0, at) for _ in range(101)][-1] == 0.0
+    assert throughput.book(redis, "other", 1, 1.0, at) == 0.0  # each sender its own
+
+
+@pytest.mark.parametrize(("kind", "held"), [("long_code", 1), ("short_code", 0)])
+def test_a_burst_beyond_the_senders_throughput_is_rescheduled_not_slept_on(
+        redis, twilio_api, monkeypatch, kind, held):
+    monkeypatch.setenv("SENDER_KIND", kind)
+    monkeypatch.setattr(outbound, "clock", lambda: 1_000_000.0)
+    http = twilio_api(CREATED)
+    for n in range(3):
+        enqueue_message(redis, recipient(), "Reminder", f"m{n}")
+    run_worker(redis, OUTBOUND)
+    assert len(http.posts) == 3 - held
+    assert len(make_due(redis, OUTBOUND)) == held
+    run_worker(redis, OUTBOUND)  # the booked slot has come: it goes without booking again
+    assert len(http.posts) == 3
+    assert outcomes(redis) == {"sent": 3, **({"throttled": 1} if held else {})}
+
+
+def test_an_unknown_sender_kind_is_refused_at_start_up(monkeypatch):
+    with pytest.raises(ValueError, match="SENDER_KIND"):
+        Settings.from_env({"SCREENER_SECRET": "s", "SENDER_KIND": "pigeon"})
+    with pytest.raises(RuntimeError, match="TWILIO_FROM"):
+        Settings.from_env({"SCREENER_SECRET": "s", "TWILIO_ACCOUNT_SID": "AC1",
+                           "TWILIO_AUTH_TOKEN": "t"})
+    with pytest.raises(RuntimeError, match="SCREENER_SECRET"):
+        Settings.from_env({})
+
+
+# -- privacy and failures ---------------------------------------------------------------------
+
+def test_a_sealed_address_opens_only_with_its_secret():
+    token = seal(SECRET.encode(), f"whatsapp:{NUMBER}")
+    assert open_sealed(SECRET, token) == f"whatsapp:{NUMBER}"
+    assert token != seal(SECRET, f"whatsapp:{NUMBER}")  # a fresh nonce each time
+    assert not any(form in token for form in FORMS)
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    for secret, sealed in (("another secret", token), (SECRET, tampered),
+                           (SECRET, "v1.short"), (SECRET, NUMBER)):
+        with pytest.raises(SealError):
+            open_sealed(secret, sealed)
+
+
+def test_jobs_sends_and_failures_leave_no_phone_number_in_redis_or_logs(redis, twilio_api,
+                                                                        caplog):
+    caplog.set_level(logging.DEBUG)
+    # Twilio's error messages may quote the number: none of it may reach Redis or the logs.
+    quoted = {"message": f"The 'To' number {NUMBER} is not valid", "more_info": NUMBER}
+    twilio_api(CREATED, (400, {"code": 21617, "status": 400, **quoted}),
+               (400, {"code": 21211, "status": 400, **quoted}))
+    enqueue_message(redis, recipient(), "Hi", "queued-only", at=datetime.now(UTC) + timedelta(
+        days=3))
+    for n in range(3):
+        send(redis, message_id=f"m{n}")
+    assert failures(redis) == {"outbound": 1}
+    stored = b"\n".join(everything_in(redis))
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for form in FORMS:
+        assert form.encode() not in stored, form
+        assert form not in logged, form
+
+
+def test_a_failure_is_logged_with_the_contact_prefix_and_counted_per_queue(redis, twilio_api,
+                                                                           caplog):
+    twilio_api(refused(500), refused(403, 20003))
+    send(redis)
+    make_due(redis, OUTBOUND)
+    run_worker(redis, OUTBOUND)
+    prefix = recipient().contact[:8]
+    lines = [r.getMessage() for r in caplog.records if r.name == "worker.callbacks"]
+    assert len(lines) == 2 and all(f"contact {prefix}" in line for line in lines)
+    assert "will retry" in lines[0] and "will retry" not in lines[1]
+    assert failures(redis) == {"outbound:retried": 1, "outbound": 1}

@@ -1,0 +1,115 @@
+"""Worker test kit: a fake HTTP layer under the real Twilio client, and RQ helpers.
+
+`run_worker` runs RQ's SimpleWorker with its scheduler in burst mode (PLATFORM.md section 6);
+`make_due` moves scheduled jobs to now, so a test never sleeps through a backoff. The
+fixtures that set the worker's environment are in worker_fixtures.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from datetime import UTC, datetime, timedelta
+
+from phone import NUMBER, SECRET
+from redis import Redis
+from rq import SimpleWorker
+from rq.job import Job
+from twilio.http import HttpClient
+from twilio.http.response import Response as TwilioResponse
+
+from worker.outbound import Recipient
+from worker.queues import QUEUES, queue
+
+MESSAGING_SERVICE = "MG" + "0" * 32
+PUBLIC_URL = "https://textline.example.org"
+# The number as Twilio sends it, and the forms a careless line might write it in.
+FORMS = (NUMBER, NUMBER[1:], NUMBER[2:], "408-555-0123", "5550123")
+CREATED = (201, {"sid": "SM" + "3" * 32, "status": "accepted"})
+
+
+def refused(status: int, code: int | None = None) -> tuple[int, dict]:
+    """A Twilio error answer: HTTP status, with a Twilio error code if given."""
+    return status, {"code": code, "message": f"error {code}", "status": status}
+
+
+class FakeTwilioHttp(HttpClient):
+    """Twilio's REST API as the real twilio client sees it: answers from a script (the last
+    one repeats), raises the exceptions in it, and records every request."""
+
+    def __init__(self, *answers: tuple[int, dict] | Exception):
+        super().__init__(logging.getLogger("fake-twilio"), is_async=False)
+        self.answers = list(answers)
+        self.requests: list[dict] = []
+
+    def request(self, method, url, params=None, data=None, headers=None, auth=None,
+                timeout=None, allow_redirects=False):
+        self.requests.append({"method": method, "url": url, "data": data})
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        status, body = answer
+        return TwilioResponse(status, json.dumps(body))
+
+    @property
+    def posts(self) -> list[dict]:
+        """The messages handed to Twilio (a resident is texted once per POST taken)."""
+        return [r["data"] for r in self.requests if r["method"] == "POST"]
+
+
+def recipient(number: str = NUMBER, channel: str = "sms") -> Recipient:
+    return Recipient.of(SECRET.encode(), f"whatsapp:{number}" if channel == "whatsapp"
+                        else number)
+
+
+def run_worker(redis: Redis, *names: str) -> None:
+    worker = SimpleWorker([queue(name, redis) for name in names or QUEUES], connection=redis)
+    worker.work(burst=True, with_scheduler=True)
+
+
+def make_due(redis: Redis, *names: str) -> list[Job]:
+    """Every scheduled job of these queues, now due (as if its time had come)."""
+    due = []
+    for name in names or QUEUES:
+        registry = queue(name, redis).scheduled_job_registry
+        for job_id in registry.get_job_ids():
+            job = Job.fetch(job_id, connection=redis)
+            registry.schedule(job, datetime.now(UTC) - timedelta(seconds=1))
+            due.append(job)
+    return due
+
+
+def everything_in(redis) -> list[bytes]:
+    """Every key and every value in the Redis database, whatever its type; RQ's job data
+    (zlib-compressed pickles, arguments included) unpacked too."""
+    found: list[bytes] = []
+    for name in redis.scan_iter():
+        found.append(name)
+        kind = redis.type(name).decode()
+        if kind == "string":
+            found.append(redis.get(name))
+        elif kind == "hash":
+            for field, value in redis.hgetall(name).items():
+                found += [field, value, unpacked(value)]
+        elif kind in ("set", "zset", "list"):
+            members = {"set": redis.smembers, "list": lambda n: redis.lrange(n, 0, -1),
+                       "zset": lambda n: redis.zrange(n, 0, -1)}[kind](name)
+            found += list(members)
+    return found
+
+
+def unpacked(value: bytes) -> bytes:
+    try:
+        return zlib.decompress(value)
+    except zlib.error:
+        return b""
+
+
+def outcomes(redis: Redis) -> dict[str, int]:
+    """Outbound outcomes and holds as the worker counted them, whatever the day."""
+    totals: dict[str, int] = {}
+    for name in redis.scan_iter("sj:outbound:*"):
+        for field, value in redis.hgetall(name).items():
+            totals[field.decode()] = totals.get(field.decode(), 0) + int(value)
+    return totals

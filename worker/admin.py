@@ -1,0 +1,84 @@
+"""`screener jobs`: what the queues hold, and what to do with failed jobs.
+
+Staff see, per queue, the jobs in each RQ registry, the failures counted by the failure
+callback, today's outbound outcomes, the households waiting for an estimate, and where the
+PolicyEngine model and our rules disagreed (drift to look into).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from redis import Redis
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job
+from rq.queue import Queue
+
+from bot.store import stats_key
+from worker.callbacks import FAILURES
+from worker.followups import DISAGREEMENTS, PENDING
+from worker.queues import queue
+
+REGISTRIES = ("queued", "started", "scheduled", "deferred", "finished", "failed")
+
+
+def registry_counts(q: Queue) -> dict[str, int]:
+    return {
+        "queued": q.count,
+        "started": q.started_job_registry.count,
+        "scheduled": q.scheduled_job_registry.count,
+        "deferred": q.deferred_job_registry.count,
+        "finished": q.finished_job_registry.count,
+        "failed": q.failed_job_registry.count,
+    }
+
+
+def report(connection: Redis, names: Iterable[str]) -> str:
+    width = max(len(name) for name in REGISTRIES)
+    lines = ["queue      " + " ".join(f"{name:>{width}}" for name in REGISTRIES)]
+    for name in names:
+        counts = registry_counts(queue(name, connection))
+        lines.append(f"{name:<10} " + " ".join(f"{counts[r]:>{width}}" for r in REGISTRIES))
+    lines.append(f"households waiting for an estimate: {connection.llen(PENDING)}")
+    lines += _table("failed runs (<queue> gave up, <queue>:retried will run again)",
+                    connection.hgetall(FAILURES))
+    lines += _table("outbound messages today",
+                    connection.hgetall(stats_key(time.time(), "outbound")))
+    lines += _table("estimates: model and rules disagree (<program>:<kind>)",
+                    connection.hgetall(DISAGREEMENTS))
+    return "\n".join(lines)
+
+
+def _table(title: str, counts: dict[bytes, bytes]) -> list[str]:
+    rows = sorted((field.decode(), int(value)) for field, value in counts.items())
+    return [f"{title}:", *(f"  {field:<44} {value:>6}" for field, value in rows)] \
+        if rows else [f"{title}: none"]
+
+
+def retry_failed(connection: Redis, names: Iterable[str]) -> int:
+    """Put every failed job back on its queue; how many were requeued."""
+    done = 0
+    for name in names:
+        registry = queue(name, connection).failed_job_registry
+        for job_id in registry.get_job_ids():
+            try:
+                registry.requeue(job_id)
+                done += 1
+            except (NoSuchJobError, InvalidJobOperation):
+                registry.remove(job_id)  # its data expired: nothing left to run
+    return done
+
+
+def drop_failed(connection: Redis, names: Iterable[str]) -> int:
+    """Delete every failed job; how many were deleted."""
+    done = 0
+    for name in names:
+        registry = queue(name, connection).failed_job_registry
+        for job_id in registry.get_job_ids():
+            try:
+                Job.fetch(job_id, connection=connection).delete()
+            except NoSuchJobError:
+                registry.remove(job_id)
+            done += 1
+    return done

@@ -1,0 +1,93 @@
+"""One send, through Twilio's REST API (or into the local outbox), and what a failure means."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from enum import Enum
+
+from requests.exceptions import ReadTimeout
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from bot import outbox
+from bot.optout import CARRIER_OPT_OUT
+from bot.store import normalize_address
+from worker.settings import Settings
+
+HTTP_TIMEOUT_SECONDS = 10  # well inside the job's own timeout
+INVALID_NUMBER = frozenset({21211, 21614})  # not a valid number; not a mobile number
+OUTSIDE_WINDOW = 63016  # WhatsApp: free text outside the 24-hour window
+
+
+class Failure(Enum):
+    """What a failed send means for the message."""
+
+    OPTED_OUT = "opted_out"
+    INVALID_NUMBER = "invalid_number"
+    OUTSIDE_WINDOW = "outside_window"
+    TRANSIENT = "transient"  # 429, 5xx, no connection: Twilio took nothing; try again later
+    UNCONFIRMED = "unconfirmed"  # no answer after the request went out: it may have been sent
+    REJECTED = "rejected"  # any other refusal: the same request would fail again
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    address: str  # as Twilio wants it: +1..., or whatsapp:+1...
+    channel: str
+    body: str
+    message_id: str
+    template: bool = False  # send the approved WhatsApp template, with `body` as variable 1
+
+
+def deliver(settings: Settings, message: Outgoing) -> str:
+    """The Twilio message SID, or `outbox` without credentials. Raises what the send raised."""
+    if not settings.uses_twilio:
+        record = {"id": message.message_id, "to": message.address, "channel": message.channel,
+                  "body": message.body, "at": time.time()}
+        if message.template:
+            record["template"] = settings.whatsapp_template_sid
+        outbox.append(record)
+        return "outbox"
+    created = twilio_client(settings).messages.create(**_params(settings, message))
+    return created.sid
+
+
+def _params(settings: Settings, message: Outgoing) -> dict[str, str]:
+    params = {"to": message.address}
+    if settings.messaging_service_sid:
+        params["messaging_service_sid"] = settings.messaging_service_sid
+    else:
+        number = normalize_address(settings.sender_number or "")
+        params["from_"] = f"whatsapp:{number}" if message.channel == "whatsapp" else number
+    if message.template:
+        params["content_sid"] = settings.whatsapp_template_sid or ""
+        params["content_variables"] = json.dumps({"1": message.body}, ensure_ascii=False)
+    else:
+        params["body"] = message.body
+    if settings.status_callback:
+        params["status_callback"] = settings.status_callback
+    return params
+
+
+def twilio_client(settings: Settings) -> Client:
+    return Client(settings.account_sid, settings.auth_token,
+                  http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT_SECONDS))
+
+
+def explain(error: Exception) -> Failure:
+    if isinstance(error, TwilioRestException):
+        if error.code == CARRIER_OPT_OUT:
+            return Failure.OPTED_OUT
+        if error.code in INVALID_NUMBER:
+            return Failure.INVALID_NUMBER
+        if error.code == OUTSIDE_WINDOW:
+            return Failure.OUTSIDE_WINDOW
+        if error.status == 429 or error.status >= 500:
+            return Failure.TRANSIENT
+        return Failure.REJECTED
+    if isinstance(error, ReadTimeout):
+        return Failure.UNCONFIRMED
+    return Failure.TRANSIENT  # no connection, Redis trouble, the unforeseen: try again

@@ -1,0 +1,41 @@
+"""The engine's jobs, handed to the worker: the host calls `enqueue` once a turn is saved.
+
+`estimate` puts the household in line for a dollar-estimate follow-up (worker/followups.py);
+`reminder` schedules the reminder text for `days` later. Both go back on the channel the
+resident wrote on, and both carry the sealed address, never the number.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from redis import Redis
+
+from bot.content import Content
+from bot.engine import Job
+from bot.results import render_reminder
+from worker import followups
+from worker.outbound import Recipient, enqueue_message
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(connection: Redis, content: Content, secret: bytes, address: str,
+            jobs: Iterable[Job], turn_id: str, now: float) -> None:
+    """Queue the turn's jobs; `turn_id` (the MessageSid) makes their ids, so a redelivered
+    message cannot queue them twice."""
+    to = Recipient.of(secret, address)
+    for job in jobs:
+        data = job.data
+        if job.kind == "estimate":
+            followups.submit(connection, to, data["lang"], data["answers"], data["programs"],
+                             f"estimate-{turn_id}")
+        elif job.kind == "reminder":
+            due = datetime.fromtimestamp(now, UTC) + timedelta(days=data["days"])
+            enqueue_message(connection, to, render_reminder(content, data["lang"],
+                                                            data["programs"]),
+                            f"reminder-{turn_id}", at=due)
+        else:
+            log.warning("contact=%s engine job %r has no worker", to.contact[:8], job.kind)
