@@ -330,9 +330,11 @@ class _Turn:
             self.ask()
             return
         days = self.flow.settings.reminder_days
-        self.jobs.append(Job("reminder", {"programs": list(self.session["programs"]),
-                                          "lang": self.lang, "days": days}))
-        self.events.append(Event("reminder_set"))
+        if not self.session.get("reminder_set"):  # a second REMIND must not text twice
+            self.jobs.append(Job("reminder", {"programs": list(self.session["programs"]),
+                                              "lang": self.lang, "days": days}))
+            self.events.append(Event("reminder_set"))
+            self.session["reminder_set"] = True
         self.say("remind_set", days=days)
 
     def _on_idle_choice(self, text: str) -> None:

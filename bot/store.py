@@ -13,6 +13,14 @@ slot, so a turn reads it in one round trip and writes it in one MULTI.
     sj:{<contact>}:rate:notice   set once a flood got its notice         rate window
     sj:{<contact>}:jobs          set of the contact's queued RQ job ids   retention
     sj:{<contact>}:sent:<id>     an outbound message already handed on    retention
+    sj:{<contact>}:whatsapp:last_in  time of the last WhatsApp message   24 hours
+    sj:{<contact>}:invalid       the number was refused as invalid        retention
+    sj:{<contact>}:estimate      the household waiting for its estimate   retention
+    sj:estimates:pending         contacts waiting for the estimate drain  (list)
+    sj:estimates:disagreements   hash: program:kind -> count              none
+    sj:throughput:{<sender>}     next free send slot of a sender          seconds
+    sj:outbound:{<YYYY-MM-DD>}   hash: send outcome -> count              stats retention
+    sj:jobs:failures             hash: queue -> failed jobs               none
     sj:{global}:rate:<minute>    inbound messages in that minute         2 minutes
     sj:stats:{<YYYY-MM-DD>}      hash: funnel event -> count              stats retention
     sj:delivery:{<YYYY-MM-DD>}   hash: delivery status -> count           stats retention

@@ -162,3 +162,22 @@ def test_a_session_whose_question_still_exists_just_goes_on_after_an_edit(conten
     result = step(load_content(edited_flows), session, "95112", NOW + 600)
     assert result.session["answers"]["zip"] == "95112"
     assert "updated" not in result.replies[0]
+
+
+def test_results_queue_one_estimate_and_remind_asks_for_one_reminder(content):
+    says = ("hi", "20", "95112", "1", "no", "no", "1200", "1", "no", "no", "no", "no")
+    results = talk(content, *says)
+    assert [job.kind for job in results.jobs] == ["estimate"]
+    assert results.jobs[0].data["programs"] == results.session["programs"]
+    first = step(content, results.session, "REMIND", NOW + 3600)
+    assert [job.kind for job in first.jobs] == ["reminder"]
+    assert first.jobs[0].data["days"] == content.flow.settings.reminder_days
+    again = step(content, first.session, "remind me", NOW + 3660)
+    assert again.jobs == []
+    assert again.replies == first.replies
+
+
+def test_remind_before_the_results_says_when_it_works(content):
+    result = talk(content, "hi", "22", "remind")
+    assert result.jobs == []
+    assert result.replies[0].startswith("You can ask for a reminder once you see your results.")
