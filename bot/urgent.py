@@ -60,16 +60,25 @@ class Urgent:
 
 
 def _mentions(tokens: list[str], phrase: str, typo_score: int) -> bool:
-    """Whether the message contains `phrase` as whole words, allowing a typo in long words."""
-    size = len(phrase.split())
-    windows = (" ".join(tokens[i:i + size]) for i in range(max(1, len(tokens) - size + 1)))
-    for window in windows:
-        if window == phrase:
-            return True
-        if typo_score < 100 and len(phrase) >= MIN_FUZZY_LENGTH \
-                and fuzz.ratio(window, phrase) >= typo_score:
+    """Whether the message contains `phrase` as whole words, word for word.
+
+    A typo is forgiven only inside a word of five letters or more: short words (most
+    Vietnamese syllables, "die", "hit") must be exact, or "tôi đi qua" would read as
+    "tôi đói quá" (hungry)."""
+    wanted = phrase.split()
+    size = len(wanted)
+    for start in range(len(tokens) - size + 1):
+        window = tokens[start:start + size]
+        if all(_same_word(said, word, typo_score) for said, word in zip(window, wanted, strict=True)):
             return True
     return False
+
+
+def _same_word(said: str, word: str, typo_score: int) -> bool:
+    if said == word:
+        return True
+    return (typo_score < 100 and len(word) >= MIN_FUZZY_LENGTH
+            and fuzz.ratio(said, word) >= typo_score)
 
 
 def load_urgent(path: str | Path = FLOWS_DIR / "urgent.yaml") -> Urgent:

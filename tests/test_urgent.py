@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from bot.content import load_content
@@ -13,19 +15,29 @@ NEEDS = [need.id for need in CONTENT.urgent.needs]
 LANGUAGES = [lang for lang in CONTENT.languages if lang in CONTENT.flow.languages]
 
 
+TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # Vietnamese tones: ` ´ ~ hook, dot below
+
+
 def with_typo(phrase: str) -> str:
-    """The phrase with one letter doubled in its longest word, as a hurried thumb types."""
+    """The phrase as a hurried thumb types it: one letter doubled in its longest word or,
+    where every word is short (Vietnamese syllables), the wrong tone mark on one of them."""
     words = phrase.split()
     longest = max(range(len(words)), key=lambda i: len(words[i]))
     word = words[longest]
+    if len(word) < 5:
+        return unicodedata.normalize("NFC", "".join(
+            TONE_MARKS[(TONE_MARKS.index(c) + 1) % len(TONE_MARKS)] if c in TONE_MARKS else c
+            for c in unicodedata.normalize("NFD", phrase)))
     middle = len(word) // 2
     words[longest] = word[:middle] + word[middle] + word[middle:]
     return " ".join(words)
 
 
 def longest_word(lang: str, need: str) -> str:
-    """A need's longest listed phrase in `lang` (long enough for typo tolerance)."""
-    return max(CONTENT.flow.urgent_words[need][lang], key=len)
+    """The need's listed phrase in `lang` with the longest word (typos are forgiven only in
+    words of five letters or more)."""
+    return max(CONTENT.flow.urgent_words[need][lang],
+               key=lambda phrase: max(len(word) for word in phrase.split()))
 
 
 def mid_screening(lang: str) -> dict:
