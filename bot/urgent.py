@@ -69,7 +69,8 @@ def _mentions(tokens: list[str], phrase: str, typo_score: int) -> bool:
     size = len(wanted)
     for start in range(len(tokens) - size + 1):
         window = tokens[start:start + size]
-        if all(_same_word(said, word, typo_score) for said, word in zip(window, wanted, strict=True)):
+        if all(_same_word(said, word, typo_score)
+               for said, word in zip(window, wanted, strict=True)):
             return True
     return False
 
