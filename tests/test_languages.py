@@ -142,3 +142,21 @@ def test_stop_in_each_language_erases_the_session(lang):
         result = step(CONTENT, session, stop_word, NOW + 60)
         assert result.session is None, stop_word
         assert result.replies[0] == CONTENT.message(lang, "stopped")
+
+
+def test_docs_segments_md_is_the_current_output_of_screener_segments():
+    from bot.i18n.segments_report import report
+
+    table = (FLOWS_DIR.parent / "docs" / "segments.md").read_text(encoding="utf-8")
+    assert table == report(CONTENT), "run: screener segments --write docs/segments.md"
+
+
+@pytest.mark.parametrize("lang", ["es", "vi", "pa", "hi"])
+def test_every_question_fits_its_segment_budget_in_every_language(lang):
+    from bot.i18n.check import rendered_questions
+    from bot.segments import segments
+
+    budget = CONTENT.flow.settings.question_segments
+    for question_id, text, _ in rendered_questions(CONTENT.flow,
+                                                   lambda msgid: CONTENT.text(lang, msgid)):
+        assert segments(text) <= budget, question_id
