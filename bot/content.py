@@ -18,7 +18,7 @@ from bot.flow import FLOWS_DIR, Flow, load_flow
 from bot.i18n import DEFAULT_TRANSLATIONS_DIR, Catalogs
 from bot.rules import Rules, load_rules
 from bot.services import Catalog, load_services
-from bot.urgent import Need, Urgent, load_urgent
+from bot.urgent import Matcher, Need, Urgent, load_urgent
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Content:
 
     def urgent_need(self, text: str) -> tuple[Need, str] | None:
         """The urgent need a message speaks of, and the language of the word that matched."""
-        found = self.urgent.detect(text, self._urgent_words, self._ordinary)
+        found = self._urgent_matcher.detect(text)
         if found is None:
             return None
         need, word = found
@@ -61,13 +61,10 @@ class Content:
         return need, next(lang for lang, words in by_lang.items() if word in words)
 
     @cached_property
-    def _urgent_words(self) -> dict[str, tuple[str, ...]]:
-        return {need: tuple(w for words in by_lang.values() for w in words)
-                for need, by_lang in self.flow.urgent_words.items()}
-
-    @cached_property
-    def _ordinary(self) -> frozenset[str]:
-        return frozenset(self.flow.ordinary_words())
+    def _urgent_matcher(self) -> Matcher:
+        words = {need: tuple(w for words in by_lang.values() for w in words)
+                 for need, by_lang in self.flow.urgent_words.items()}
+        return self.urgent.matcher(words, frozenset(self.flow.ordinary_words()))
 
 
 class _Params(dict):

@@ -188,6 +188,22 @@ class _Turn:
         assert question is not None  # _migrate keeps the pointer valid
         return question
 
+    def _repeat(self) -> None:
+        """Say again, briefly, what the conversation is waiting for in its current stage."""
+        stage = self.session["stage"]
+        if stage == "asking":
+            self.ask()
+        elif stage == RESULTS and self.session["programs"]:
+            self.say("results_prompt", count=len(self.session["programs"]))
+        elif stage == RESULTS:
+            self.say("results_none")
+        elif stage == "language":
+            self._show_language_menu()
+        elif stage == "idle_offer":
+            self.say("idle_return")
+        elif stage == "urgent":
+            self.say_text(self.content.urgent.resume)
+
     def ask(self) -> None:
         """Say the current question (or show the results if the flow has ended)."""
         if self.session["stage"] == RESULTS:
@@ -274,16 +290,13 @@ class _Turn:
         if self.session["stage"] == "asking" and self.question.help:
             self.say_text(self.question.help)
         self.say("help")
-        if self.session["stage"] == RESULTS:
-            self.say("results_prompt", count=len(self.session["programs"]))
-        else:
-            self.ask()
+        self._repeat()
 
     def _on_back(self) -> None:
         trail = self.session["trail"]
         if not trail:
             self.say("back_at_start")
-            self.ask()
+            self._repeat()
             return
         last = trail.pop()
         for answer_id in last["set"]:
@@ -294,7 +307,7 @@ class _Turn:
     def _on_language(self) -> None:
         if len(self.content.languages) == 1:
             self.say("language_only_english")
-            self.ask()
+            self._repeat()
             return
         if self.session["stage"] not in ("language", "urgent"):
             self.session["resume"] = self.session["stage"]
@@ -303,7 +316,7 @@ class _Turn:
 
     def _on_skip(self) -> None:
         if self.session["stage"] != "asking":
-            self._on_results_reply("")
+            self._repeat()
             return
         if not self.question.optional:
             self.say("not_optional")
@@ -313,12 +326,12 @@ class _Turn:
 
     def _on_more(self) -> None:
         if self.session["stage"] != RESULTS:
-            self.ask()
+            self._repeat()
             return
         pages = results.paginate(self.content, self.lang, self._programs())
         if self.session["page"] + 1 >= len(pages):
             self.say("results_no_more")
-            self.say("results_prompt", count=len(self.session["programs"]))
+            self._repeat()
             return
         self.session["page"] += 1
         self._show_page()
@@ -327,7 +340,7 @@ class _Turn:
         """A reminder to apply, some days from now (the worker sends it, never at night)."""
         if self.session["stage"] != RESULTS or not self.session["programs"]:
             self.say("remind_not_yet")
-            self.ask()
+            self._repeat()
             return
         days = self.flow.settings.reminder_days
         if not self.session.get("reminder_set"):  # a second REMIND must not text twice
@@ -435,10 +448,15 @@ class _Turn:
     def _programs(self) -> list[Any]:
         return [self.content.rules.program(pid) for pid in self.session["programs"]]
 
-    def _finish_screening(self) -> None:
+    def _match(self) -> list[Any]:
+        """Match the answers against the rules; keep the programs, from the first page."""
         matched = self.content.rules.match(self.session["answers"])
-        self.session.update(stage=RESULTS, question=None,
-                            programs=[p.id for p in matched], page=0)
+        self.session.update(programs=[p.id for p in matched], page=0)
+        return matched
+
+    def _finish_screening(self) -> None:
+        matched = self._match()
+        self.session.update(stage=RESULTS, question=None)
         self.events.append(Event("results", {"programs": [p.id for p in matched]}))
         if matched:
             self.jobs.append(Job("estimate", {"answers": dict(self.session["answers"]),
@@ -459,10 +477,7 @@ class _Turn:
             self.events.append(Event("details", {"program": program.id}))
             self.pieces.append(results.render_details(self.content, self.lang, program))
             return
-        if programs:
-            self.say("results_prompt", count=len(programs))
-        else:
-            self.say("results_none")
+        self._repeat()
 
     # -- flow edits under a live session ------------------------------------------------------
     def _migrate(self) -> bool:
@@ -477,8 +492,7 @@ class _Turn:
         session["flow"] = self.flow.fingerprint
         self.events.append(Event("flow_changed"))
         if session["stage"] == RESULTS:
-            matched = self.content.rules.match(session["answers"])
-            session.update(programs=[p.id for p in matched], page=0)
+            self._match()
             return False
         current = self.flow.question(session.get("question") or "")
         if current and applies(current, self._facts()):
@@ -486,8 +500,8 @@ class _Turn:
         self.say("flow_changed")
         target = self._next_open(self.flow.first.id)
         if target == RESULTS:
-            matched = self.content.rules.match(session["answers"])
-            session.update(stage=RESULTS, question=None, programs=[p.id for p in matched], page=0)
+            self._match()
+            session.update(stage=RESULTS, question=None)
         else:
             session.update(stage="asking", question=target)
         return True

@@ -68,6 +68,13 @@ class Expression:
     def is_true(self, values: Mapping[str, Any]) -> bool:
         return bool(self.evaluate(values))
 
+    def holds(self, values: Mapping[str, Any]) -> bool:
+        """True only when the condition evaluates and is true; an error counts as false."""
+        try:
+            return self.is_true(values)
+        except ExpressionError:
+            return False
+
 
 class _Names(dict):
     """Every name an expression may read: unknown answers read as None."""

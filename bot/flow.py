@@ -127,7 +127,7 @@ class Flow:
     def target_after(self, question: Question, facts: Mapping[str, Any]) -> str:
         """Where the flow goes after `question`: a question id or RESULTS (conditions aside)."""
         for branch in question.branches:
-            if branch.condition is None or _holds(branch.condition, facts):
+            if branch.condition is None or branch.condition.holds(facts):
                 return branch.goto
         index = self.position(question.id) + 1
         return self.questions[index].id if index < len(self.questions) else RESULTS
@@ -156,13 +156,6 @@ class Flow:
             for choice in question.choices:
                 ids.update(choice.sets)
         return ids
-
-
-def _holds(condition: Expression, facts: Mapping[str, Any]) -> bool:
-    try:
-        return condition.is_true(facts)
-    except ExpressionError:
-        return False
 
 
 def applies(question: Question, facts: Mapping[str, Any]) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.expressions import FUNCTIONS, Expression, ExpressionError, parse
 from bot.places import in_bay_area, in_home_county
+from bot.segments import non_gsm7
 from bot.yamlsource import Problem, SourceMap, YamlFileError, load_yaml, schema_problems
 
 _REPO_FLOWS = Path(__file__).resolve().parent.parent / "flows"
@@ -167,7 +168,7 @@ class Rules:
     def match(self, answers: Mapping[str, Any]) -> list[Program]:
         """Programs whose condition holds, most valuable first (file order breaks ties)."""
         facts = self.facts(answers)
-        matched = [program for program in self.programs if _holds(program.when, facts)]
+        matched = [program for program in self.programs if program.when.holds(facts)]
         return sorted(matched, key=lambda program: -program.rank_value)
 
     def program(self, program_id: str) -> Program:
@@ -222,13 +223,6 @@ def _evaluate(expression: Expression, values: Mapping[str, Any]) -> Any:
         return expression.evaluate(values)
     except ExpressionError:
         return None
-
-
-def _holds(expression: Expression, values: Mapping[str, Any]) -> bool:
-    try:
-        return expression.is_true(values)
-    except ExpressionError:
-        return False
 
 
 # Loading and checking ---------------------------------------------------------------------
@@ -431,25 +425,10 @@ class _Reader:
                          f"program '{program.id}' summary has {len(program.summary)} characters: "
                          f"keep it to {SUMMARY_MAX} so the results list stays short", "warning")
         for field in TEXT_FIELDS:
-            odd = _non_gsm(getattr(program, field) or "")
+            odd = non_gsm7(getattr(program, field) or "")
             if odd:
                 self.problem(program.line_of(field),
                              f"program '{program.id}' {field} uses {odd!r}, which SMS cannot send "
                              "in its cheap alphabet (GSM-7): use plain quotes and dashes",
                              "warning")
-
-
-def _non_gsm(text: str) -> str:
-    """The characters of `text` outside GSM-7; one of them makes a whole SMS cost more."""
-    import gsm0338  # noqa: F401 - registers the 'gsm03.38' codec
-
-    return "".join(dict.fromkeys(ch for ch in text if not _gsm_ok(ch)))
-
-
-def _gsm_ok(char: str) -> bool:
-    try:
-        char.encode("gsm03.38")
-    except UnicodeEncodeError:
-        return False
-    return True
 

@@ -18,9 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import gsm0338  # noqa: F401 - registers the "gsm03.38" codec
-
 from bot.places import Place, lookup_zip
+from bot.segments import non_gsm7
 from bot.yamlsource import Problem, SourceMap, YamlFileError, load_yaml, schema_problems
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
@@ -307,21 +306,13 @@ def _resident_texts(entry: SourceMap) -> Iterator[_Finding]:
         text = entry.get(key)
         if not isinstance(text, str):
             continue
-        costly = sorted({char for char in text if not _is_gsm7(char)})
+        costly = sorted(non_gsm7(text))
         if costly:
             yield _Finding(key, f"uses {''.join(costly)!r}: use plain quotes, dashes and letters")
     offers = entry.get("offers")
     if isinstance(offers, str) and len(offers) > OFFERS_MAX_CHARS:
         advice = f"is {len(offers)} characters; keep it to {OFFERS_MAX_CHARS}"
         yield _Finding("offers", advice, "warning")
-
-
-def _is_gsm7(char: str) -> bool:
-    try:
-        char.encode("gsm03.38")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 _CHECKS: tuple[Callable[[SourceMap], Iterator[_Finding]], ...] = (

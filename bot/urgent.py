@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from pathlib import Path
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.flow import FLOWS_DIR
 from bot.questions.normalize import ascii_digits, bare
@@ -40,46 +40,63 @@ class Urgent:
     def need(self, need_id: str) -> Need:
         return next(need for need in self.needs if need.id == need_id)
 
-    def detect(self, text: str, words: Mapping[str, Iterable[str]],
-               ordinary: Set[str]) -> tuple[Need, str] | None:
-        """The most pressing need `text` speaks of, with the word that matched; or None.
+    def matcher(self, words: Mapping[str, Iterable[str]], ordinary: Set[str]) -> Matcher:
+        """`words` maps a need id to its words in every language; `ordinary` holds folded
+        answers and commands that must never raise an alarm."""
+        return Matcher(self, words, ordinary)
 
-        `words` maps a need id to its words in every language; `ordinary` holds folded
-        answers and commands that must never raise an alarm.
-        """
+
+class Matcher:
+    """The urgent words indexed once, so a long message is checked in one pass.
+
+    Phrases are found word for word. A typo is forgiven only inside a word of five letters
+    or more: short words (most Vietnamese syllables, "die", "hit") must be exact, or
+    "tôi đi qua" would read as "tôi đói quá" (hungry)."""
+
+    def __init__(self, urgent: Urgent, words: Mapping[str, Iterable[str]], ordinary: Set[str]):
+        self.urgent = urgent
+        self.ordinary = ordinary
+        self.by_first_word: dict[str, list[tuple[int, tuple[str, ...], Need, str]]] = {}
+        rank = 0
+        for need in urgent.needs:
+            for word in words.get(need.id, ()):
+                phrase = tuple(bare(word).split())
+                if phrase:
+                    self.by_first_word.setdefault(phrase[0], []).append((rank, phrase, need, word))
+                    rank += 1
+        self.known_words = {word for entries in self.by_first_word.values()
+                            for _, phrase, _, _ in entries for word in phrase}
+        self.long_words = sorted(w for w in self.known_words if len(w) >= MIN_FUZZY_LENGTH)
+
+    def detect(self, text: str) -> tuple[Need, str] | None:
+        """The most pressing need `text` speaks of, with the word that matched; or None.
+        An exact word anywhere beats a near one."""
         message = bare(text)
-        if not message or message in ordinary or ascii_digits(message).replace(" ", "").isdigit():
+        if not message or message in self.ordinary \
+                or ascii_digits(message).replace(" ", "").isdigit():
             return None
         tokens = message.split()
-        for score in (100, self.typo_score):  # an exact word anywhere beats a near one
-            for need in self.needs:
-                for word in words.get(need.id, ()):
-                    if _mentions(tokens, bare(word), score):
-                        return need, word
-        return None
+        found = self._find(tokens)
+        if found is None and self.urgent.typo_score < 100:
+            found = self._find([self._closest(token) for token in tokens])
+        return found
 
+    def _closest(self, token: str) -> str:
+        if token in self.known_words:
+            return token
+        match = process.extractOne(token, self.long_words, scorer=fuzz.ratio,
+                                   score_cutoff=self.urgent.typo_score)
+        return match[0] if match else token
 
-def _mentions(tokens: list[str], phrase: str, typo_score: int) -> bool:
-    """Whether the message contains `phrase` as whole words, word for word.
-
-    A typo is forgiven only inside a word of five letters or more: short words (most
-    Vietnamese syllables, "die", "hit") must be exact, or "tôi đi qua" would read as
-    "tôi đói quá" (hungry)."""
-    wanted = phrase.split()
-    size = len(wanted)
-    for start in range(len(tokens) - size + 1):
-        window = tokens[start:start + size]
-        if all(_same_word(said, word, typo_score)
-               for said, word in zip(window, wanted, strict=True)):
-            return True
-    return False
-
-
-def _same_word(said: str, word: str, typo_score: int) -> bool:
-    if said == word:
-        return True
-    return (typo_score < 100 and len(word) >= MIN_FUZZY_LENGTH
-            and fuzz.ratio(said, word) >= typo_score)
+    def _find(self, tokens: list[str]) -> tuple[Need, str] | None:
+        best = None
+        for start, token in enumerate(tokens):
+            for entry in self.by_first_word.get(token, ()):
+                rank, phrase = entry[0], entry[1]
+                if tuple(tokens[start:start + len(phrase)]) == phrase \
+                        and (best is None or rank < best[0]):
+                    best = entry
+        return (best[2], best[3]) if best else None
 
 
 def load_urgent(path: str | Path = FLOWS_DIR / "urgent.yaml") -> Urgent:

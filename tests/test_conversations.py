@@ -16,6 +16,7 @@ import pytest
 
 from bot.content import Content, load_content
 from bot.engine import step
+from bot.i18n.segments_report import said
 from bot.yamlsource import load_yaml
 
 HERE = Path(__file__).parent
@@ -24,27 +25,19 @@ LANGUAGES = load_content().languages
 START = 1_800_000_000.0  # a fixed clock: one minute between messages, never idle
 
 
-def spoken(content: Content, lang: str, said: Any) -> str:
-    """What the persona texts in `lang`: CAPITALISED tokens become that language's words."""
-    if isinstance(said, dict):
-        return str(said.get(lang, said["en"]))
-    language = content.flow.languages[lang]
-    tokens = {
-        "HELLO": language.detect[0] if language.detect else "hi",
-        "YES": content.flow.words["yes"][lang][0],
-        "NO": content.flow.words["no"][lang][0],
-        **{name.upper(): content.flow.commands[name][lang][0]
-           for name in ("back", "restart", "skip", "more")},
-    }
-    return tokens.get(str(said), str(said))
+def spoken(content: Content, lang: str, token: Any) -> str:
+    """What the persona texts in `lang` (a mapping gives the text per language)."""
+    if isinstance(token, dict):
+        return str(token.get(lang, token["en"]))
+    return said(content, lang, str(token))
 
 
 def converse(content: Content, lang: str, persona: dict) -> tuple[str, dict | None]:
     """Run the persona's messages through the engine; return the transcript and session."""
     lines = [f"# {persona['persona']} ({lang})"]
     session = None
-    for minute, said in enumerate(persona["says"]):
-        text = spoken(content, lang, said)
+    for minute, token in enumerate(persona["says"]):
+        text = spoken(content, lang, token)
         result = step(content, session, text, START + 60 * minute)
         session = result.session
         lines.append(f"resident: {text}")

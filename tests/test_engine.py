@@ -181,3 +181,25 @@ def test_remind_before_the_results_says_when_it_works(content):
     result = talk(content, "hi", "22", "remind")
     assert result.jobs == []
     assert result.replies[0].startswith("You can ask for a reminder once you see your results.")
+
+
+@pytest.mark.parametrize("command", ["skip", "more", "remind", "back"])
+def test_a_command_at_the_language_menu_shows_the_menu_again(content, command):
+    menu = talk(content, "22")  # an unclear first message gets the menu
+    again = step(content, menu.session, command, NOW + 60)
+    assert again.session["stage"] == "language"
+    assert "Español" in again.replies[-1]
+    assert "programs" not in again.replies[-1]
+
+
+def test_help_after_an_urgent_reply_repeats_how_to_go_back(content):
+    urgent = talk(content, "hi", "22", "im hungy")
+    helped = step(content, urgent.session, "help", NOW + 600)
+    assert helped.replies[-1].endswith(content.urgent.resume)
+    assert helped.session["stage"] == "urgent"
+
+
+def test_skip_on_the_results_asks_for_a_program_number(content):
+    says = ("hi", "20", "95112", "1", "no", "no", "1200", "1", "no", "no", "no", "no", "skip")
+    reply = talk(content, *says).replies[-1]
+    assert reply.startswith("Reply a number from 1 to 9 to learn how to apply")

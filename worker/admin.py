@@ -8,12 +8,13 @@ PolicyEngine model and our rules disagreed (drift to look into).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from redis import Redis
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.queue import Queue
+from rq.registry import FailedJobRegistry
 
 from bot.store import stats_key
 from worker.callbacks import FAILURES
@@ -59,26 +60,31 @@ def _table(title: str, counts: dict[bytes, bytes]) -> list[str]:
 def retry_failed(connection: Redis, names: Iterable[str]) -> int:
     """Put every failed job back on its queue; how many were requeued."""
     done = 0
-    for name in names:
-        registry = queue(name, connection).failed_job_registry
-        for job_id in registry.get_job_ids():
-            try:
-                registry.requeue(job_id)
-                done += 1
-            except (NoSuchJobError, InvalidJobOperation):
-                registry.remove(job_id)  # its data expired: nothing left to run
+    for registry, job_id in _failed_jobs(connection, names):
+        try:
+            registry.requeue(job_id)
+            done += 1
+        except (NoSuchJobError, InvalidJobOperation):
+            registry.remove(job_id)  # its data expired: nothing left to run
     return done
 
 
 def drop_failed(connection: Redis, names: Iterable[str]) -> int:
     """Delete every failed job; how many were deleted."""
     done = 0
+    for registry, job_id in _failed_jobs(connection, names):
+        try:
+            Job.fetch(job_id, connection=connection).delete()
+        except NoSuchJobError:
+            registry.remove(job_id)
+        done += 1
+    return done
+
+
+def _failed_jobs(connection: Redis,
+                 names: Iterable[str]) -> Iterator[tuple[FailedJobRegistry, str]]:
+    """(failed-job registry, job id) for every failed job of the named queues."""
     for name in names:
         registry = queue(name, connection).failed_job_registry
         for job_id in registry.get_job_ids():
-            try:
-                Job.fetch(job_id, connection=connection).delete()
-            except NoSuchJobError:
-                registry.remove(job_id)
-            done += 1
-    return done
+            yield registry, job_id

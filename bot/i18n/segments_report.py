@@ -12,29 +12,31 @@ from bot.engine import step
 from bot.i18n.check import rendered_questions
 from bot.segments import count
 
-# Answers that ask every conditional question, and answers that skip as many as possible.
-# YES/NO become the language's own words; HELLO its greeting.
+# Answers that ask every conditional question, and answers that skip as many as possible,
+# as tokens that `said` turns into the language's own words.
 LONGEST = ["HELLO", "22", "95112", "3", "YES", "2", "YES", "2000", "1", "YES", "YES", "NO",
            "NO"]
 SHORTEST = ["HELLO", "40", "SKIP", "1", "NO", "NO", "0", "NO", "NO", "YES", "NO"]
 
 
-def _said(content: Content, lang: str, token: str) -> str:
+def said(content: Content, lang: str, token: str) -> str:
+    """A scripted message in `lang`: HELLO is its greeting, YES and NO its answer words, a
+    command name in capitals (SKIP, BACK, MORE...) its first command word; else as written."""
     language = content.flow.languages[lang]
-    words = {
-        "HELLO": language.detect[0] if language.detect else "hi",
-        "YES": content.flow.words["yes"][lang][0],
-        "NO": content.flow.words["no"][lang][0],
-        "SKIP": content.flow.commands["skip"][lang][0],
-    }
-    return words.get(token, token)
+    if token == "HELLO":
+        return language.detect[0] if language.detect else "hi"
+    if token in ("YES", "NO"):
+        return content.flow.words[token.lower()][lang][0]
+    if token.isupper() and token.lower() in content.flow.commands:
+        return content.flow.commands[token.lower()][lang][0]
+    return token
 
 
 def screening_cost(content: Content, lang: str, answers: list[str]) -> tuple[int, int]:
     """(messages sent, segments) for one whole screening in `lang`."""
     session, messages, used = None, 0, 0
     for minute, token in enumerate(answers):
-        result = step(content, session, _said(content, lang, token), 60.0 * minute, lang=lang)
+        result = step(content, session, said(content, lang, token), 60.0 * minute, lang=lang)
         session = result.session
         messages += len(result.replies)
         used += sum(count(reply).segments for reply in result.replies)
