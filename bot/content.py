@@ -16,9 +16,13 @@ from typing import Any
 
 from bot.flow import FLOWS_DIR, Flow, load_flow
 from bot.i18n import DEFAULT_TRANSLATIONS_DIR, Catalogs
+from bot.questions.normalize import bare, same_words
 from bot.rules import Rules, load_rules
 from bot.services import Catalog, load_services
 from bot.urgent import Matcher, Need, Urgent, load_urgent
+
+# Word classes (flows/languages/*.yaml `words:`) that are whole answers on their own.
+ANSWER_WORD_CLASSES = ("yes", "no", "zero", "unsure", "just_me", "newborn")
 
 
 @dataclass(frozen=True)
@@ -51,20 +55,34 @@ class Content:
         return tuple(dict.fromkeys(w for code in langs for w in table.get(code, ())))
 
 
+    def is_answer_word(self, text: str) -> bool:
+        """Whether the whole message is an answer word of some language (yes, no, none,
+        not sure, a choice's words): such a message is read as the answer, never a command."""
+        return any(same_words(text, word) for word in self._answer_words.get(bare(text), ()))
+
+    @cached_property
+    def _answer_words(self) -> dict[str, list[str]]:
+        by_bare: dict[str, list[str]] = {}
+        tables = [self.flow.words.get(name, {}) for name in ANSWER_WORD_CLASSES]
+        tables += list(self.flow.choice_words.values())
+        for table in tables:
+            for words in table.values():
+                for word in words:
+                    by_bare.setdefault(bare(word), []).append(word)
+        for question in self.flow.questions:
+            for choice in question.choices:
+                for word in (choice.label, *choice.words):
+                    by_bare.setdefault(bare(word), []).append(word)
+        return by_bare
+
     def urgent_need(self, text: str) -> tuple[Need, str] | None:
-        """The urgent need a message speaks of, and the language of the word that matched."""
+        """The urgent need a message speaks of, and the language of the phrase that matched."""
         found = self._urgent_matcher.detect(text)
-        if found is None:
-            return None
-        need, word = found
-        by_lang = self.flow.urgent_words[need.id]
-        return need, next(lang for lang, words in by_lang.items() if word in words)
+        return (found.need, found.lang) if found else None
 
     @cached_property
     def _urgent_matcher(self) -> Matcher:
-        words = {need: tuple(w for words in by_lang.values() for w in words)
-                 for need, by_lang in self.flow.urgent_words.items()}
-        return self.urgent.matcher(words, frozenset(self.flow.ordinary_words()))
+        return self.urgent.matcher(frozenset(self.flow.ordinary_words()))
 
 
 class _Params(dict):

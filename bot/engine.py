@@ -20,7 +20,7 @@ from bot.content import Content
 from bot.flow import RESULTS, Question, applies
 from bot.language import detect
 from bot.questions import Context, Reading, reader_for
-from bot.questions.normalize import ascii_digits, bare, matches_phrase
+from bot.questions.normalize import ascii_digits, bare, contains_phrase, matches_phrase
 from bot.segments import split
 from bot.urgent import Need
 
@@ -109,6 +109,9 @@ class _Turn:
 
     # -- entry --------------------------------------------------------------------------------
     def handle(self, text: str, lang: str | None) -> None:
+        """Safety first: STOP typed alone is honoured at once; then an urgent need, before
+        anything else could take the message (the idle offer, a flow edit, the language
+        menu, an opt-out phrase or an answer reader); then commands, then the answer."""
         if self.session is None:
             self._first_contact(text, lang)
             return
@@ -116,9 +119,19 @@ class _Turn:
             self.session["lang"] = lang
         moved = self.session.get("flow") != self.flow.fingerprint and self._migrate()
         command = self._command(text)
-        if moved and command is None:
-            self.ask()
+        if command == "stop" or (command is None and self._opts_out(text)):
+            self.events.append(Event("command", {"command": "stop"}))
+            self._on_stop()
             return
+        urgent = self.content.urgent_need(text)
+        if urgent:
+            self._on_urgent(*urgent)
+            return
+        if moved:
+            self.say("flow_changed")
+            if command is None:
+                self.ask()
+                return
         if command is None and self._idle():
             self.session["stage"] = "idle_offer"
             self.say("idle_return")
@@ -127,10 +140,6 @@ class _Turn:
             self.events.append(Event("command", {"command": command}))
             getattr(self, f"_on_{command}")()
             return
-        urgent = self.content.urgent_need(text)
-        if urgent:
-            self._on_urgent(*urgent)
-            return
         self._dispatch(text)
 
     def _dispatch(self, text: str) -> None:
@@ -138,6 +147,8 @@ class _Turn:
         stage = self.session["stage"]
         if stage == "urgent":
             self._on_after_urgent(text)
+        elif stage == "confirm":
+            self._on_confirm(text)
         elif stage == "language":
             self._on_language_choice(text)
         elif stage == "idle_offer":
@@ -166,10 +177,20 @@ class _Turn:
         self.pieces.append(self.content.text(self.lang, msgid, **params))
 
     def _command(self, text: str) -> str | None:
+        """The command the whole message is. A bare answer word is never a command: typed
+        without its marks, "dung" is "đúng" (right), not "dừng" (stop)."""
+        if self.content.is_answer_word(text):
+            return None
         for name in COMMANDS:
             if matches_phrase(text, self.content.command_words(name)):
                 return name
         return None
+
+    def _opts_out(self, text: str) -> bool:
+        """ "stop texting me", "para de mandarme mensajes", "đừng nhắn nữa": revoking consent
+        by any reasonable means, in any language."""
+        return any(contains_phrase(text, phrase)
+                   for phrases in self.flow.opt_out.values() for phrase in phrases)
 
     def _idle(self) -> bool:
         idle_seconds = self.flow.settings.idle_minutes * 60
@@ -191,7 +212,7 @@ class _Turn:
     def _repeat(self) -> None:
         """Say again, briefly, what the conversation is waiting for in its current stage."""
         stage = self.session["stage"]
-        if stage == "asking":
+        if stage in ("asking", "confirm"):
             self.ask()
         elif stage == RESULTS and self.session["programs"]:
             self.say("results_prompt", count=len(self.session["programs"]))
@@ -208,6 +229,13 @@ class _Turn:
         """Say the current question (or show the results if the flow has ended)."""
         if self.session["stage"] == RESULTS:
             self._show_page()
+            return
+        pending = self.session.get("pending")
+        if self.session["stage"] == "confirm" and pending:
+            self.say(pending["confirm"], **pending["params"])
+            return
+        if pending and pending.get("ask"):
+            self.say(pending["ask"])
             return
         question = self.question
         self.say_text(question.ask)
@@ -290,6 +318,7 @@ class _Turn:
         if self.session["stage"] == "asking" and self.question.help:
             self.say_text(self.question.help)
         self.say("help")
+        self.session["helped"] = True  # no "Stuck? Reply HELP." right after the help
         self._repeat()
 
     def _on_back(self) -> None:
@@ -299,6 +328,7 @@ class _Turn:
             self._repeat()
             return
         last = trail.pop()
+        self.session.pop("pending", None)
         for answer_id in last["set"]:
             self.session["answers"].pop(answer_id, None)
         self.session.update(stage="asking", question=last["id"], misses=0, programs=[], page=0)
@@ -366,15 +396,15 @@ class _Turn:
         if self.session["stage"] in ("welcome", "language") and not self.session["trail"]:
             self.session["lang"] = lang if lang in self.content.languages else self.lang
         self.events.append(Event("urgent", {"need": need.id}))
-        if self.session["stage"] != "urgent":
-            self.session["resume"] = self.session["stage"]
+        if self.session["stage"] != "urgent":  # the language menu keeps its own `resume`
+            self.session["after_urgent"] = self.session["stage"]
         self.session["stage"] = "urgent"
         self.say_text(need.reply)
         self.pieces += results.service_lines(self.content, self.lang, need, self.session["answers"])
         self.say_text(self.content.urgent.resume)
 
     def _on_after_urgent(self, text: str) -> None:
-        resume = self.session.pop("resume", "asking")
+        resume = self.session.pop("after_urgent", "asking")
         if resume == "welcome":
             self.session["stage"] = "asking"
             self._welcome()
@@ -388,23 +418,58 @@ class _Turn:
     # -- answering ----------------------------------------------------------------------------
     def _on_answer(self, text: str) -> None:
         question = self.question
-        language = self.flow.languages.get(self.lang)
-        context = Context(self.lang, self.flow.words, language.numbers if language else {},
-                          lambda msgid: self.content.text(self.lang, msgid))
-        reading = reader_for(question.type)(question, text, context)
-        if not reading.understood:
+        reading = reader_for(question.type)(question, text, self._context())
+        if reading.unsure:
+            self._not_sure(question)
+        elif reading.pending:
+            self.session["pending"] = {"ask": reading.retry, **reading.pending}
+            self.events.append(Event("follow_up", {"question": question.id}))
+            self.say(reading.retry)
+        elif not reading.understood:
             self._misunderstood(question, reading)
-            return
-        self._record(reading.value, reading)
+        elif reading.confirm:
+            self.session.update(stage="confirm", pending={
+                "value": reading.value, "confirm": reading.confirm,
+                "params": dict(reading.note_params)})
+            self.say(reading.confirm, **reading.note_params)
+        else:
+            self._record(reading.value, reading)
+
+    def _context(self) -> Context:
+        pending = self.session.get("pending") or {}
+        return Context.of(self.flow, self.lang, lambda msgid: self.content.text(self.lang, msgid),
+                          pending if pending.get("ask") else None)
+
+    def _not_sure(self, question: Question) -> None:
+        """ "I don't know" is not a miss: a guess is fine, or SKIP where it is allowed."""
+        self.events.append(Event("unsure", {"question": question.id}))
+        self.session.pop("pending", None)
+        self.say("unsure_skip" if question.optional else "unsure_guess")
+        self.ask()
+
+    def _on_confirm(self, text: str) -> None:
+        """After "Just to check: $12 a month?": yes keeps it; anything else is read as a
+        new answer (a plain "no" asks the question again)."""
+        pending = self.session.pop("pending")
+        self.session["stage"] = "asking"
+        says = reader_for("yes_no")(self.question, text, self._context())
+        if says.understood and says.value is True:
+            self._record(pending["value"], Reading(pending["value"]))
+        elif says.understood:
+            self.ask()
+        else:
+            self._on_answer(text)
 
     def _misunderstood(self, question: Question, reading: Reading) -> None:
         self.session["misses"] += 1
+        self.session.pop("pending", None)
         self.events.append(Event("misunderstood", {"question": question.id}))
         if question.retry and reading.retry == DEFAULT_RETRY[question.type]:
             self.say_text(question.retry)
         else:
             self.say(reading.retry or DEFAULT_RETRY[question.type], **reading.retry_params)
-        if self.session["misses"] >= self.flow.settings.misses_before_help:
+        if self.session["misses"] >= self.flow.settings.misses_before_help \
+                and not self.session.get("helped"):
             self.say("offer_help")
 
     def _record(self, value: Any, reading: Reading) -> None:
@@ -418,6 +483,8 @@ class _Turn:
             written.extend(choice.sets)
         self.session["trail"].append({"id": question.id, "set": written})
         self.session["misses"] = 0
+        self.session.pop("pending", None)
+        self.session.pop("helped", None)
         self.events.append(Event("answered", {"question": question.id}))
         if reading.note:
             self.say(reading.note, **reading.note_params)
@@ -483,8 +550,9 @@ class _Turn:
     def _migrate(self) -> bool:
         """Keep a conversation going after staff changed the flow: never leave it stuck.
 
-        Returns True when the resident is moved to another question (which must be asked
-        before any answer is read)."""
+        Returns True when the resident is moved to another question (which must be asked,
+        with a short note, before any answer is read). Says nothing itself: an urgent need
+        in the same message is answered first."""
         session = self.session
         known = self.flow.answer_ids
         session["answers"] = {k: v for k, v in session["answers"].items() if k in known}
@@ -497,7 +565,7 @@ class _Turn:
         current = self.flow.question(session.get("question") or "")
         if current and applies(current, self._facts()):
             return False
-        self.say("flow_changed")
+        session.pop("pending", None)
         target = self._next_open(self.flow.first.id)
         if target == RESULTS:
             self._match()

@@ -33,13 +33,15 @@ REQUIRED_MESSAGES = (
     "welcome", "help", "offer_help", "back_at_start", "restarted", "stopped", "started",
     "flow_changed", "idle_return", "idle_choice_retry", "understood_number", "understood_money",
     "zip_outside_county", "retry_number", "retry_number_range", "retry_money",
-    "retry_money_hourly", "retry_yes_no", "retry_choice", "retry_zip", "retry_zip_unknown",
+    "retry_yes_no", "retry_choice", "retry_zip", "retry_zip_unknown",
     "retry_text", "not_optional", "results_header", "results_more", "results_last",
     "results_none", "results_no_more", "results_help_today", "results_prompt", "details_apply",
     "details_footer", "remind_set", "remind_not_yet", "reminder", "estimate_intro",
     "estimate_month", "estimate_year", "estimate_at_least", "estimate_typical_bill",
     "estimate_footer",
     "language_only_english", "language_menu",
+    # Reading answers people's way: "not sure", a surprising amount, pay per hour, a baby.
+    "unsure_guess", "unsure_skip", "confirm_money", "ask_hours_week", "understood_under_one",
     # Sent by the web hook (bot/inbound.py), not the engine.
     "sorry_error", "media_only", "rate_limited", "busy",
 )
@@ -52,6 +54,7 @@ class Choice:
     words: tuple[str, ...] = ()
     sets: Mapping[str, Any] = field(default_factory=dict)
     line: int = 0
+    hours: tuple[float, float] | None = None  # hours worked a week: [from, below)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class Question:
     maximum: float | None = None
     choices: tuple[Choice, ...] = ()
     branches: tuple[Branch, ...] = ()
+    counts: str | None = None  # "people": also read "just me", "me and my mom"
     line: int = 0
     field_lines: Mapping[str, int] = field(default_factory=dict)
 
@@ -83,12 +87,16 @@ class Question:
 
 @dataclass(frozen=True)
 class Language:
-    """One language's own name, the words that pick it, and small number words."""
+    """One language's own name, the evidence that picks it (bot/language.py), number words."""
 
     code: str
     name: str
     detect: tuple[str, ...] = ()
     numbers: Mapping[str, int] = field(default_factory=dict)
+    multipliers: Mapping[str, int] = field(default_factory=dict)  # "mil": 1000, "सौ": 100
+    hints: tuple[str, ...] = ()
+    script: tuple[int, int] | None = None
+    letters: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,10 +117,13 @@ class Flow:
     messages: Mapping[str, str]
     commands: Mapping[str, Mapping[str, tuple[str, ...]]]
     words: Mapping[str, Mapping[str, tuple[str, ...]]]
-    urgent_words: Mapping[str, Mapping[str, tuple[str, ...]]]
     questions: tuple[Question, ...]
     languages: Mapping[str, Language] = field(default_factory=dict)
     path: str = ""
+    # Phrases per choice value, per language (`choices:` in the language files).
+    choice_words: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    # Phrases that opt out wherever they stand in a message ("stop texting me"), per language.
+    opt_out: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -248,7 +259,6 @@ def _build(data: SourceMap, languages: list[SourceMap], path: str,
         messages=dict(messages),
         commands=_words_table(languages, "commands"),
         words=_words_table(languages, "words"),
-        urgent_words=_words_table(languages, "urgent"),
         questions=questions,
         languages={
             lang["code"]: Language(
@@ -256,16 +266,23 @@ def _build(data: SourceMap, languages: list[SourceMap], path: str,
                 name=lang["name"],
                 detect=tuple(str(w) for w in lang.get("detect", ())),
                 numbers=dict(lang.get("numbers", {})),
+                multipliers=dict(lang.get("multipliers", {})),
+                hints=tuple(str(w) for w in lang.get("hints", ())),
+                script=tuple(lang["script"]) if "script" in lang else None,
+                letters=str(lang.get("letters", "")),
             )
             for lang in languages
         },
         path=path,
+        choice_words=_words_table(languages, "choices"),
+        opt_out={lang["code"]: tuple(str(w) for w in lang.get("opt_out", ()))
+                 for lang in languages},
     )
     return flow, problems
 
 
 def _words_table(languages: list[SourceMap], section: str) -> dict[str, dict[str, tuple]]:
-    """{name: {lang: words}} from every language file's `commands`, `words` or `urgent`."""
+    """{name: {lang: words}} from every language file's `commands` or `words`."""
     table: dict[str, dict[str, tuple]] = {}
     for lang in languages:
         for name, words in lang.get(section, {}).items():
@@ -291,6 +308,7 @@ def _question(raw: SourceMap, path: str, problems: list[Problem]) -> Question:
             words=tuple(c.get("words", ())),
             sets=dict(c.get("sets", {})),
             line=c.line,
+            hours=_hours_range(c.get("hours")),
         )
         for c in raw.get("choices", ())
     )
@@ -305,6 +323,7 @@ def _question(raw: SourceMap, path: str, problems: list[Problem]) -> Question:
         optional=raw.get("optional", False),
         minimum=raw.get("min"),
         maximum=raw.get("max"),
+        counts=raw.get("counts"),
         choices=choices,
         branches=tuple(
             Branch(_condition(b.get("if"), path, b.line_of("if"), problems), b["goto"], b.line)
@@ -315,6 +334,13 @@ def _question(raw: SourceMap, path: str, problems: list[Problem]) -> Question:
     )
     _check_question_shape(question, raw, path, problems)
     return question
+
+
+def _hours_range(raw: Mapping[str, Any] | None) -> tuple[float, float] | None:
+    """`hours: {from: 20}` or `hours: {from: 1, below: 20}` as [from, below)."""
+    if raw is None:
+        return None
+    return float(raw.get("from", 0)), float(raw.get("below", float("inf")))
 
 
 def _check_question_shape(question: Question, raw: SourceMap, path: str,

@@ -110,8 +110,8 @@ def test_results_pages_fit_the_sms_budget_and_whatsapp_is_not_split(content):
 def test_no_matching_program_is_said_kindly_with_211(content):
     result = talk(content, "hi", "30", "95120", "1", "no", "no", "9000", "1", "no", "yes", "no")
     assert result.session["programs"] == ["sjpl"]
-    nothing = talk(content, "hi", "30", "94601", "1", "no", "no", "90000", "1", "no", "yes",
-                   "no")
+    nothing = talk(content, "hi", "30", "94601", "1", "no", "no", "90000", "yes", "1", "no",
+                   "yes", "no")
     assert nothing.session["programs"] == []
     assert "2-1-1" in nothing.replies[0]
 

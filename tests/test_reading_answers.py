@@ -10,7 +10,7 @@ from bot.questions import Context, reader_for
 
 def read(flow: Flow, question_id: str, text: str, lang: str = "en"):
     question = flow.question(question_id)
-    return reader_for(question.type)(question, text, Context(lang, flow.words))
+    return reader_for(question.type)(question, text, Context.of(flow, lang))
 
 
 @pytest.mark.parametrize("text", ["22", "22 yrs", "I'm 22", "twenty two", "22!", " 22 "])
@@ -59,11 +59,13 @@ def test_money_per_week_or_year_becomes_per_month_and_is_read_back(flow, text, d
     assert reading.note_params == {"amount": f"${dollars:,}"}
 
 
-def test_pay_per_hour_is_not_mistaken_for_monthly_income(flow):
-    assert read(flow, "monthly_income", "$15/hr").retry == "retry_money_hourly"
+def test_pay_per_hour_without_hours_asks_for_the_hours(flow):
+    reading = read(flow, "monthly_income", "$15/hr")
+    assert (reading.understood, reading.retry) == (False, "ask_hours_week")
+    assert reading.pending == {"hourly": "15"}
 
 
-@pytest.mark.parametrize("text", ["lots", "1200 or 1500", "-300"])
+@pytest.mark.parametrize("text", ["lots", "1200 and 1500 and 1800", "-300", "1500 to 1200"])
 def test_unclear_money_gets_a_re_prompt(flow, text):
     assert not read(flow, "monthly_income", text).understood
 
@@ -78,9 +80,15 @@ def test_no_in_its_many_forms(flow, text):
     assert read(flow, "pregnant", text).value is False
 
 
-@pytest.mark.parametrize("text", ["maybe", "yes and no", "what?", "12"])
+@pytest.mark.parametrize("text", ["yes and no", "what?", "12"])
 def test_an_unclear_yes_or_no_gets_a_re_prompt(flow, text):
     assert read(flow, "pregnant", text).retry == "retry_yes_no"
+
+
+@pytest.mark.parametrize("text", ["maybe", "idk", "not sure", "no idea"])
+def test_not_sure_is_its_own_reading_never_a_no(flow, text):
+    reading = read(flow, "pregnant", text)
+    assert reading.unsure and not reading.understood
 
 
 @pytest.mark.parametrize(

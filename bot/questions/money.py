@@ -1,65 +1,128 @@
-"""Money per month: "$1,200", "1200/mo", "1.2k", "about 900", "300 a week", "none".
+"""Money per month, as people say it: "$1,200", "1.2k", "like 2 grand", "300 a week",
+"800 quincena", "15/hr 30hrs a week", "1000-1200", "none".
 
-Amounts given per week, every two weeks or per year are turned into a month and read back to
-the resident ("Got it: $1,300 a month."), so a wrong reading can be fixed with BACK.
+Pay per week, every two weeks, twice a month or per year becomes a month; pay per hour is
+multiplied by the hours worked (asked for when missing); a range is read as its middle.
+Anything not typed plainly is read back ("Got it: $1,950 a month."), and an amount that
+would surprise (under $100 or over $10,000 a month) waits for a yes before it counts:
+a reading is never silently wrong.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_currency
 
 from bot.flow import Question
 from bot.questions import Context, Reading
+from bot.questions.hours import hours_in, phrase_pattern, read_numbers, without
 from bot.questions.normalize import ascii_digits, contains_phrase, fold, matches_phrase
-from bot.questions.numbers import single_number
+from bot.questions.numbers import SpokenNumbers
 
 # "1200", "$1,200": clear enough that reading it back would only cost a segment.
 _PLAIN = re.compile(r"\$?\s*(\d{1,3}(,\d{3})+|\d+)")
 _NEGATIVE = re.compile(r"^\s*-\s*\$?\s*\d")
-_PER_MONTH = {
+WEEKS_PER_MONTH = Decimal(52) / 12
+PER_MONTH = {
     "per_month": Decimal(1),
-    "per_week": Decimal("52") / 12,
-    "per_two_weeks": Decimal("26") / 12,
-    "per_year": Decimal("1") / 12,
+    "per_week": WEEKS_PER_MONTH,
+    "per_two_weeks": Decimal(26) / 12,
+    "per_half_month": Decimal(2),
+    "per_year": Decimal(1) / 12,
 }
-# Checked in this order: "every two weeks" before "week".
-PERIODS = ("per_two_weeks", "per_week", "per_year", "per_hour", "per_month")
+# Checked in this order: "every two weeks" before "week", "twice a month" before "month".
+PERIODS = ("per_two_weeks", "per_half_month", "per_week", "per_year", "per_hour", "per_month")
+SURPRISINGLY_LOW, SURPRISINGLY_HIGH = 100, 10_000
+MAX_HOURS_A_WEEK = 100
+# What may stand between the two ends of a range, besides the `range` words of a language.
+_RANGE_SIGNS = ("-", "–", "~", "/")
 
 
 def read(question: Question, text: str, context: Context) -> Reading:
-    zero_words = context.words_for("zero")
-    if matches_phrase(text, zero_words) or any(
-        contains_phrase(text, w) for w in zero_words if " " in w
-    ):
+    hourly = context.pending.get("hourly")
+    if hourly is not None:
+        return _hours_for(Decimal(hourly), text, context)
+    if _says_zero(text, context):
         return Reading(0)
-    period, rest = _period(text, context)
-    amount = single_number(rest, context.lang, context.number_words)
-    if amount is None or _NEGATIVE.match(text):
+    if _NEGATIVE.match(text):
         return Reading.failed("retry_money")
-    if period == "per_hour":
-        return Reading.failed("retry_money_hourly")
-    monthly = (amount * _PER_MONTH.get(period or "per_month", Decimal(1))).quantize(
-        Decimal(1), ROUND_HALF_UP)
-    value = int(monthly)
+    spoken = read_numbers(text, context)
+    hours, spoken = hours_in(spoken, context)
+    period, spoken = _period_in(spoken, context)
+    amount = _amount(spoken, context)
+    if amount is None:
+        return Reading.failed("retry_money")
+    if period == "per_hour" or (hours is not None and period is None and amount < 100):
+        if hours is None:
+            return Reading.follow_up("ask_hours_week", hourly=str(amount))
+        return _monthly(amount * hours * WEEKS_PER_MONTH, plain=False)
+    monthly = amount * PER_MONTH.get(period or "per_month", Decimal(1))
     plain = period in (None, "per_month") and _PLAIN.fullmatch(ascii_digits(text.strip()))
-    return Reading(value, note=None if plain else "understood_money",
-                   note_params={"amount": format_money(value)})
+    return _monthly(monthly, plain=bool(plain))
 
 
-def _period(text: str, context: Context) -> tuple[str | None, str]:
+def _hours_for(hourly: Decimal, text: str, context: Context) -> Reading:
+    """The reply to "How many hours a week?" after pay per hour. A whole new amount
+    ("2000 a month") replaces the question instead."""
+    spoken = read_numbers(text, context)
+    hours, rest = hours_in(spoken, context)
+    if hours is None and len(rest.numbers) == 1 and not _period_in(rest, context)[0] \
+            and rest.numbers[0].value <= MAX_HOURS_A_WEEK:
+        hours = rest.numbers[0].value
+    if hours is not None and 0 < hours <= MAX_HOURS_A_WEEK:
+        return _monthly(hourly * hours * WEEKS_PER_MONTH, plain=False)
+    return read_amount_again(text, context) or Reading.follow_up("ask_hours_week",
+                                                                 hourly=str(hourly))
+
+
+def read_amount_again(text: str, context: Context) -> Reading | None:
+    """A reply that is itself a whole money answer, or None."""
+    reading = read(Question("money", "money", ""), text, replace(context, pending={}))
+    return reading if reading.understood else None
+
+
+def _monthly(amount: Decimal, plain: bool) -> Reading:
+    value = int(amount.quantize(Decimal(1), ROUND_HALF_UP))
+    params = {"amount": format_money(value)}
+    if 0 < value < SURPRISINGLY_LOW or value > SURPRISINGLY_HIGH:
+        return Reading(value, confirm="confirm_money", note_params=params)
+    return Reading(value, note=None if plain else "understood_money", note_params=params)
+
+
+def _says_zero(text: str, context: Context) -> bool:
+    zero_words = context.words_for("zero")
+    return bool(matches_phrase(text, zero_words)) or any(
+        contains_phrase(text, w) for w in zero_words if " " in w)
+
+
+def _period_in(spoken: SpokenNumbers, context: Context) -> tuple[str | None, SpokenNumbers]:
     """The pay period the reply names (words in flows/languages/*.yaml), and the reply
     without those words, so "1200 một tháng" is not read as two numbers."""
-    folded = fold(text)
+    text = fold(spoken.text)
     for period in PERIODS:
-        for phrase in sorted(context.words_for(period), key=len, reverse=True):
-            pattern = rf"(?:^|(?<=[\s\d$/.,])){re.escape(fold(phrase))}(?=$|[\s.,!?;:)])"
-            match = re.search(pattern, folded)
-            if match:
-                return period, folded[: match.start()] + " " + folded[match.end():]
-    return None, text
+        pattern = phrase_pattern(context.words_for(period))
+        match = pattern.search(text) if pattern else None
+        if match:
+            return period, without(spoken, match.start(), match.end(), context)
+    return None, spoken
+
+
+def _amount(spoken: SpokenNumbers, context: Context) -> Decimal | None:
+    """The one amount in the reply, or the middle of a range ("1000-1200", "1000 to 1200")."""
+    numbers = spoken.numbers
+    if len(numbers) == 1:
+        return numbers[0].value
+    if len(numbers) != 2:
+        return None
+    low, high = numbers
+    between = fold(spoken.text[low.end:high.start]).strip(" $")
+    joins = {fold(w) for w in context.words_for("range")} | set(_RANGE_SIGNS)
+    if between not in joins or low.value >= high.value:
+        return None
+    return (low.value + high.value) / 2
 
 
 def format_money(amount: int | Decimal) -> str:

@@ -46,8 +46,17 @@ def words(text: str) -> list[str]:
     We split by Unicode category rather than with regex `\\w`, which does not count the vowel
     signs of Devanagari and Gurmukhi as word characters ("नहीं" must stay whole).
     """
+    return _split_words(fold(text))
+
+
+def marked_words(text: str) -> list[str]:
+    """Like `words`, but Latin accents and tone marks kept ("dừng" stays "dừng")."""
+    return _split_words(_marked(text))
+
+
+def _split_words(text: str) -> list[str]:
     out, current = [], []
-    for char in fold(text):
+    for char in text:
         if unicodedata.category(char)[0] in "PSZC" and char not in "$+%":
             if current:
                 out.append("".join(current))
@@ -57,6 +66,17 @@ def words(text: str) -> list[str]:
     if current:
         out.append("".join(current))
     return out
+
+
+@lru_cache(maxsize=65536)
+def _marked(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+@lru_cache(maxsize=65536)
+def has_marks(text: str) -> bool:
+    """Whether `text` carries Latin accents or tone marks (then they tell words apart)."""
+    return fold(text) != _marked(text)
 
 
 @lru_cache(maxsize=65536)
@@ -70,17 +90,52 @@ def bare(text: str) -> str:
     return joined or fold(text)
 
 
+def same_words(text: str, phrase: str) -> bool:
+    """Whether `text` says `phrase`, however it is punctuated or capitalised.
+
+    Accents are ignored ("khong" = "không", "si" = "sí"), except when both sides carry
+    them: then they must agree, so "dừng" (stop) is never "đúng" (right). A message typed
+    without marks matches either; the engine then prefers the answer over the command.
+    """
+    if bare(text) != bare(phrase):
+        return False
+    return not (has_marks(text) and has_marks(phrase)) or _bare_marked(text) == _bare_marked(phrase)
+
+
+@lru_cache(maxsize=65536)
+def _bare_marked(text: str) -> str:
+    return " ".join(marked_words(text)) or _marked(text)
+
+
 def matches_phrase(text: str, phrases: tuple[str, ...]) -> str | None:
-    """The phrase that `text` consists of (after `bare`), if any."""
-    wanted = bare(text)
+    """The phrase that `text` consists of (see `same_words`), if any."""
     for phrase in phrases:
-        if bare(phrase) == wanted:
+        if same_words(text, phrase):
             return phrase
+    return None
+
+
+def find_phrase(text: str, phrase: str) -> tuple[int, int] | None:
+    """Where the words of `phrase` appear together, in order, among the words of `text`:
+    (first word index, end index), or None. Accents as in `same_words`."""
+    haystack, needle = words(text), words(phrase) or [fold(phrase)]
+    size = len(needle)
+    marked_needle = marked_words(phrase) if has_marks(phrase) else None
+    marked_haystack = marked_words(text) if marked_needle and has_marks(text) else None
+    if marked_haystack is not None and len(marked_haystack) != len(haystack):
+        marked_haystack = None  # a mark that splits a word differently: compare unmarked
+    for i in range(len(haystack) - size + 1):
+        if haystack[i:i + size] != needle:
+            continue
+        if marked_haystack is not None and marked_needle is not None:
+            window = marked_haystack[i:i + size]
+            if any(got != want and has_marks(got) and has_marks(want)
+                   for got, want in zip(window, marked_needle, strict=True)):
+                continue
+        return i, i + size
     return None
 
 
 def contains_phrase(text: str, phrase: str) -> bool:
     """Whether the words of `phrase` appear together, in order, among the words of `text`."""
-    haystack, needle = words(text), words(phrase) or [fold(phrase)]
-    size = len(needle)
-    return any(haystack[i:i + size] == needle for i in range(len(haystack) - size + 1))
+    return find_phrase(text, phrase) is not None

@@ -1,24 +1,94 @@
-"""Whole numbers: ages, people, children's ages. "22", "22 yrs", "I'm 22", "twenty two"."""
+"""Whole numbers: ages, people, children's ages. "22", "22yo", "I'm 22", "twenty two",
+"18 months", "tiene 8 meses", "newborn", "just me", "me and my mom".
+
+Ages may come with a unit (days, weeks, months, years): they are turned into whole years,
+so a baby of 8 months is 0, as the question asks. A question that `counts: people` also
+understands people named ("me and my 2 kids" is 3).
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from bot.flow import Question
 from bot.questions import Context, Reading
-from bot.questions.normalize import ascii_digits
-from bot.questions.numbers import single_number
+from bot.questions.hours import phrase_pattern, read_numbers
+from bot.questions.normalize import ascii_digits, contains_phrase, fold, matches_phrase, words
+from bot.questions.numbers import SpokenNumbers
+
+# Units of age, as word classes in flows/languages/<lang>.yaml, with how many make a year.
+AGE_UNITS = {"days": 365, "weeks": 52, "months": 12, "years": 1}
 
 
 def read(question: Question, text: str, context: Context) -> Reading:
-    number = single_number(text, context.lang, context.number_words)
-    if number is None or number != number.to_integral_value():
+    if says_unsure(text, context):
+        return Reading.not_sure()
+    if question.counts == "people":
+        people = _people(text, context)
+        if people is not None:
+            return _checked(question, Decimal(people), chatty=True)
+    if any(contains_phrase(text, w) for w in context.words_for("newborn")):
+        return _checked(question, Decimal(0), chatty=True)
+    spoken = read_numbers(text, context)
+    if len(spoken.numbers) != 1:
         return Reading.failed("retry_number")
+    number = _in_years(spoken, context)
+    if number != number.to_integral_value():
+        return Reading.failed("retry_number")
+    return _checked(question, number, chatty=not ascii_digits(text.strip()).isdigit())
+
+
+def says_unsure(text: str, context: Context) -> bool:
+    """ "I don't know", "no sé", "không chắc", "नहीं पता": never an answer, never a no."""
+    return any(contains_phrase(text, w) for w in context.words_for("unsure"))
+
+
+def _checked(question: Question, number: Decimal, chatty: bool) -> Reading:
     value = int(number)
     low, high = question.minimum, question.maximum
     if (low is not None and value < low) or (high is not None and value > high):
         return Reading.failed("retry_number_range", min=_whole(low), max=_whole(high))
-    plain = ascii_digits(text.strip()).isdigit()
-    return Reading(value, note=None if plain else "understood_number",
-                   note_params={"number": value})
+    if not chatty:
+        return Reading(value)
+    note = "understood_under_one" if value == 0 and question.minimum == 0 else "understood_number"
+    return Reading(value, note=note, note_params={"number": value})
+
+
+def _in_years(spoken: SpokenNumbers, context: Context) -> Decimal:
+    """The number, in whole years when a unit of age follows it ("18 months" is 1)."""
+    number = spoken.numbers[0]
+    text = fold(spoken.text)
+    start = number.end
+    while start < len(text) and text[start] == " ":
+        start += 1
+    for unit, per_year in AGE_UNITS.items():
+        pattern = phrase_pattern(context.words_for(unit))
+        if pattern and pattern.match(text, start):
+            return Decimal(int(number.value // per_year))
+    return number.value
+
+
+def _people(text: str, context: Context) -> int | None:
+    """How many people a reply names: "just me" 1, "me and my mom" 2, "me and 2 kids" 3.
+    None when it names nobody (then the number in it is the answer)."""
+    if matches_phrase(text, context.words_for("just_me")):
+        return 1
+    folded = words(text)
+    singles = {w for phrase in context.words_for("person") for w in words(phrase)}
+    plurals = {w for phrase in context.words_for("people") for w in words(phrase)}
+    selves = {w for phrase in context.words_for("self") for w in words(phrase)}
+    if not (singles | plurals) & set(folded):
+        return None
+    count = 1 if selves & set(folded) else 0
+    for index, word in enumerate(folded):
+        before = ascii_digits(folded[index - 1]) if index else ""
+        if word in plurals:
+            if not before.isdigit():
+                return None  # "me and my kids": how many? ask again
+            count += int(before)
+        elif word in singles:
+            count += int(before) if before.isdigit() else 1
+    return count or None
 
 
 def _whole(limit: float | None) -> str:

@@ -1,10 +1,19 @@
-"""Find the one number in a reply: "22", "I'm 22", "twenty two", "$1,200", "1.2k", "१२००"."""
+"""Numbers as people type them: "22", "twenty two", "$1,200", "1.2k", "2 grand", "2 mil",
+"पंद्रह सौ", "hai nghìn", "१२००".
+
+Every reader that needs a number goes through `spoken_numbers`, which first turns number
+words into digits (text2num for English and Spanish; the `numbers:` table of each language
+file for the others), then applies "hundred" and "thousand" words (`multipliers:`), and
+finally finds each number with where it stands, so the money reader can tell "15/hr" from
+"30 hrs a week".
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from text_to_num import alpha2digit
@@ -13,27 +22,88 @@ from bot.questions.normalize import ascii_digits
 
 # A letter of any script we speak, including Devanagari and Gurmukhi vowel signs (which
 # regex `\w` leaves out): number words must not match inside longer words (ਪੰਜ in ਪੰਜਾਬੀ).
-_LETTER = r"[\w\u0900-\u097F\u0A00-\u0A7F]"
-# Languages text2num reads number words in (the others use digits, in any script).
+_LETTER = r"[^\W\d_]|[\u0900-\u097F\u0A00-\u0A7F]"
+# Languages text2num reads number words in (the others use their `numbers:` tables).
 _WORD_LANGUAGES = {"en": "en", "es": "es"}
-# A number with optional thousands separators and decimals, and an optional k/m suffix.
-_NUMBER = re.compile(
-    r"(?<![\d.,])(\d{1,3}(?:[.,']\d{3})+|\d+)(?:([.,])(\d{1,2}))?(?![\d])\s*(k|m|mil)?\b",
-    re.IGNORECASE,
-)
+# A number with optional thousands separators and up to two decimals.
+_NUMBER = re.compile(r"(?<![\d.,'])(\d{1,3}(?:[.,']\d{3})+|\d+)(?:([.,])(\d{1,3}))?(?![\d])")
+# More digits than any income or age: a typo or a test, never a reading.
+_MAX_DIGITS = 9
 
 
-def with_digits(text: str, lang: str, number_words: Mapping[str, int] | None = None) -> str:
-    """The reply with number words and non-Latin digits turned into 0-9.
+@dataclass(frozen=True)
+class Number:
+    """A number found in a reply, and where it stands in `SpokenNumbers.text`."""
 
-    English and Spanish words are read by text2num; other languages list their small number
-    words in flows/languages/<lang>.yaml (`numbers`).
-    """
+    value: Decimal
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class SpokenNumbers:
+    text: str  # the reply, lower-case, with number words turned into digits
+    numbers: tuple[Number, ...]
+
+    @property
+    def values(self) -> list[Decimal]:
+        return [number.value for number in self.numbers]
+
+
+def spoken_numbers(text: str, lang: str, number_words: Mapping[str, int] | None = None,
+                   multipliers: Mapping[str, int] | None = None) -> SpokenNumbers:
+    """The reply with its numbers read, in every way people write them."""
     text = ascii_digits(unicodedata.normalize("NFKC", text).casefold())
-    for word, value in sorted((number_words or {}).items(), key=lambda item: -len(item[0])):
-        text = re.sub(rf"(?<!{_LETTER}){re.escape(word.casefold())}(?!{_LETTER})", str(value), text)
-    word_lang = _WORD_LANGUAGES.get(lang)
-    candidates = [word_lang] if word_lang else []
+    text = _replace_words(text, number_words or {})
+    text = _apply_multipliers(text, multipliers or {})
+    text = _text2num(text, lang)
+    return SpokenNumbers(text, tuple(_find_numbers(text)))
+
+
+def single_number(text: str, lang: str, number_words: Mapping[str, int] | None = None,
+                  multipliers: Mapping[str, int] | None = None) -> Decimal | None:
+    """The number in the reply if there is exactly one; None if none or several."""
+    values = spoken_numbers(text, lang, number_words, multipliers).values
+    return values[0] if len(values) == 1 else None
+
+
+def _word_pattern(words: list[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!{_LETTER})(?:{alternatives})(?!{_LETTER})")
+
+
+def _replace_words(text: str, number_words: Mapping[str, int]) -> str:
+    if not number_words:
+        return text
+    table = {word.casefold(): value for word, value in number_words.items()}
+    return _word_pattern(list(table)).sub(lambda m: f" {table[m.group(0)]} ", text)
+
+
+def _apply_multipliers(text: str, multipliers: Mapping[str, int]) -> str:
+    """ "2 mil" -> 2000, "1.5k" -> 1500, "15 सौ" -> 1500; "2 mil 500" -> 2500."""
+    if not multipliers:
+        return text
+    table = {word.casefold(): value for word, value in multipliers.items()}
+    words = "|".join(re.escape(w) for w in sorted(table, key=len, reverse=True))
+    pattern = re.compile(
+        rf"(?<![\d.,])(\d+(?:[.,]\d{{1,2}})?)\s*({words})(?!{_LETTER})(?:\s+(\d{{1,3}})(?![\d.,]))?"
+    )
+
+    def product(match: re.Match[str]) -> str:
+        number, word, rest = match.groups()
+        factor = table[word]
+        value = Decimal(number.replace(",", ".")) * factor
+        if rest is not None and factor >= 1000 and int(rest) < factor:
+            value += int(rest)  # "2 mil 500": two thousand five hundred
+        elif rest is not None:
+            return f"{_plain(value)} {rest}"
+        return _plain(value)
+
+    return pattern.sub(product, text)
+
+
+def _text2num(text: str, lang: str) -> str:
+    candidates = [_WORD_LANGUAGES[lang]] if lang in _WORD_LANGUAGES else []
     if "en" not in candidates:
         candidates.append("en")
     for candidate in candidates:
@@ -43,29 +113,22 @@ def with_digits(text: str, lang: str, number_words: Mapping[str, int] | None = N
     return text
 
 
-def numbers_in(text: str) -> list[Decimal]:
-    """Every number in `text` (already through `with_digits`), as exact decimals."""
+def _find_numbers(text: str) -> list[Number]:
     found = []
     for match in _NUMBER.finditer(text):
-        whole, separator, cents, suffix = match.groups()
-        if separator and len(cents or "") == 3:
-            whole, separator, cents = whole + cents, None, None
+        whole, separator, decimals = match.groups()
+        if separator and len(decimals or "") == 3:  # "1.200" is twelve hundred
+            whole, decimals = whole + decimals, None
         digits = re.sub(r"[.,']", "", whole)
+        if len(digits) > _MAX_DIGITS:
+            continue
         try:
-            value = Decimal(digits + (f".{cents}" if cents else ""))
+            value = Decimal(digits + (f".{decimals}" if decimals else ""))
         except InvalidOperation:
             continue
-        suffix = (suffix or "").lower()
-        if suffix == "k" or (suffix == "mil" and cents is None and value < 1000):
-            value *= 1000
-        elif suffix == "m":
-            value *= 1_000_000
-        found.append(value)
+        found.append(Number(value, match.start(), match.end()))
     return found
 
 
-def single_number(text: str, lang: str,
-                  number_words: Mapping[str, int] | None = None) -> Decimal | None:
-    """The number in the reply if there is exactly one; None if none or several."""
-    numbers = numbers_in(with_digits(text, lang, number_words))
-    return numbers[0] if len(numbers) == 1 else None
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")

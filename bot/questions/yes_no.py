@@ -5,12 +5,13 @@ from __future__ import annotations
 from bot.flow import Question
 from bot.questions import Context, Reading
 from bot.questions.normalize import bare, contains_phrase, matches_phrase
+from bot.questions.number import says_unsure
 
 
 def read(question: Question, text: str, context: Context) -> Reading:
     yes_words, no_words = context.words_for("yes"), context.words_for("no")
-    if any(contains_phrase(text, w) for w in context.words_for("unsure")):
-        return Reading.failed("retry_yes_no")  # "I don't know" is neither, whatever it contains
+    if says_unsure(text, context):
+        return Reading.not_sure()  # "no estoy segura" is neither, whatever it starts with
     if matches_phrase(text, yes_words):
         return Reading(True)
     if matches_phrase(text, no_words):
