@@ -36,6 +36,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     segments.add_argument("--write", type=Path, default=None, help="write the table to a file")
     segments.set_defaults(handler=_segments)
 
+    corpus = commands.add_parser("corpus", help="how well residents' messages are understood")
+    corpus.add_argument("--lang", action="append", dest="langs",
+                        help="only this language (repeatable; default: every corpus file)")
+    corpus.add_argument("--dir", type=Path, default=None, help="the corpus folder")
+    corpus.add_argument("--write", type=Path, default=None,
+                        help="write the table to this Markdown file (docs/understanding.md)")
+    corpus.set_defaults(handler=_corpus)
+
     run = commands.add_parser("run", help="serve the web app and a worker on this machine")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000, help="0 picks a free port")
@@ -146,6 +154,41 @@ def _segments(args: argparse.Namespace) -> int:
     else:
         print(table)
     return 0
+
+
+def _corpus(args: argparse.Namespace) -> int:
+    """Print accuracy per language and kind, then every misreading as `file:line`; exit 1
+    when anything is misread (the target is 100%)."""
+    from bot.corpus import CORPUS_DIR, corpus_files, failures, load_corpus, run, table
+
+    files = [f for f in corpus_files(args.dir or CORPUS_DIR)
+             if not args.langs or f.stem in args.langs]
+    content = load_content()
+    outcomes = run(content, [case for path in files for case in load_corpus(path)])
+    report = table(outcomes)
+    print(report)
+    if args.write:
+        args.write.write_text(_understanding_page(report, len(outcomes)), encoding="utf-8")
+    misread = failures(outcomes)
+    for line in misread:
+        print(line)
+    return 1 if misread else 0
+
+
+def _understanding_page(report: str, count: int) -> str:
+    return "\n".join([
+        "# How well the text line understands residents",
+        "",
+        "Produced by `screener corpus --write docs/understanding.md` from the corpora in",
+        f"`tests/corpus/<lang>.yaml` ({count} messages); do not edit by hand. Each message is run",
+        "through the real engine at the point of the conversation where residents send it, and",
+        "must get the reading written beside it: an answer, a command, an urgent need, \"not",
+        "sure\", a re-prompt, a read-back for a yes, a follow-up question, or a language. The",
+        "target is 100%; every misreading found later becomes a case (tests/corpus/README.md).",
+        "",
+        report,
+        "",
+    ])
 
 
 def _run(args: argparse.Namespace) -> int:
