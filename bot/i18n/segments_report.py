@@ -3,20 +3,37 @@
 Writes the table kept in docs/segments.md: each question as sent (with its choices), and whole
 screenings along the longest path (every conditional question asked) and the shortest one,
 counted by running the real engine, welcome and first results page included.
+
+The two paths are derived from the flow, not scripted: whatever question the bot asks, we
+answer it (by its id and type) with the answer that opens the most conditional questions, or
+the fewest, so adding, removing or reordering questions never breaks the report.
 """
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from bot.content import Content
 from bot.engine import step
+from bot.flow import RESULTS, Flow, Question, applies
 from bot.i18n.check import rendered_questions
 from bot.segments import count
 
-# Answers that ask every conditional question, and answers that skip as many as possible,
-# as tokens that `said` turns into the language's own words.
-LONGEST = ["HELLO", "22", "95112", "3", "YES", "2", "YES", "2000", "1", "YES", "YES", "NO",
-           "NO"]
-SHORTEST = ["HELLO", "40", "SKIP", "1", "NO", "NO", "0", "NO", "NO", "YES", "NO"]
+SAMPLE_ZIP = "95112"  # downtown San José: a real ZIP inside the county
+MONEY_STEP = 100  # dollars either side of an income threshold in a condition
+MAX_TURNS = 60
+
+
+@dataclass(frozen=True)
+class Screening:
+    """One scripted screening: what was sent, in how many messages and segments."""
+
+    messages: int
+    segments: int
+    asked: tuple[str, ...]  # question ids, in the order the bot asked them
 
 
 def said(content: Content, lang: str, token: str) -> str:
@@ -32,17 +49,121 @@ def said(content: Content, lang: str, token: str) -> str:
     return token
 
 
-def screening_cost(content: Content, lang: str, answers: list[str]) -> tuple[int, int]:
-    """(messages sent, segments) for one whole screening in `lang`."""
-    session, messages, used = None, 0, 0
-    for minute, token in enumerate(answers):
-        result = step(content, session, said(content, lang, token), 60.0 * minute, lang=lang)
+def candidates(flow: Flow, question: Question, longest: bool) -> list[tuple[str, Any]]:
+    """(token to send, value it records) for each answer worth trying, preferred first.
+
+    Numbers try both sides of every threshold a condition compares them with; SKIP comes
+    first on the shortest path and last on the longest."""
+    found: list[tuple[str, Any]]
+    if question.type == "yes_no":
+        found = [("YES", True), ("NO", False)] if longest else [("NO", False), ("YES", True)]
+    elif question.type == "choice":
+        found = [(str(number), choice.value)
+                 for number, choice in enumerate(question.choices, start=1)]
+    elif question.type in ("number", "money"):
+        found = [(str(value), value) for value in _numbers(flow, question)]
+    elif question.type == "zip":
+        found = [(SAMPLE_ZIP, SAMPLE_ZIP)]
+    else:
+        found = [("ok", "ok")]
+    if question.optional:
+        found = [*found, ("SKIP", None)] if longest else [("SKIP", None), *found]
+    return found
+
+
+def _numbers(flow: Flow, question: Question) -> list[int]:
+    low = int(question.minimum) if question.minimum is not None else 0
+    high = int(question.maximum) if question.maximum is not None else None
+    step_size = MONEY_STEP if question.type == "money" else 1
+    values: list[int] = []
+    for threshold in _thresholds(flow, question.id):
+        values += [threshold - step_size, threshold, threshold + step_size]
+    values += [low] if high is None else [low, high]
+    inside = [v for v in values if v >= low and (high is None or v <= high)]
+    return list(dict.fromkeys(inside))
+
+
+def _thresholds(flow: Flow, name: str) -> Iterator[int]:
+    """Whole numbers that a `when`/`if` condition compares the answer `name` with."""
+    conditions = [q.when for q in flow.questions if q.when is not None]
+    conditions += [b.condition for q in flow.questions for b in q.branches if b.condition]
+    for condition in conditions:
+        for node in ast.walk(condition.tree):
+            if not isinstance(node, ast.Compare):
+                continue
+            sides = [node.left, *node.comparators]
+            if any(isinstance(side, ast.Name) and side.id == name for side in sides):
+                yield from (int(side.value) for side in sides
+                            if isinstance(side, ast.Constant)
+                            and isinstance(side.value, int | float)
+                            and not isinstance(side.value, bool))
+
+
+def still_asked(content: Content, answers: Mapping[str, Any], start: str) -> list[Question]:
+    """The questions the flow would go on to ask from `start`, as far as the answers so far
+    tell (an unanswered value is unknown, as the engine treats it)."""
+    flow = content.flow
+    facts = content.rules.facts(answers)
+    asked: list[Question] = []
+    seen: set[str] = set()
+    target = start
+    while target != RESULTS and target not in seen:
+        seen.add(target)
+        question = flow.question(target)
+        if question is None:
+            break
+        if question.id not in answers and applies(question, facts):
+            asked.append(question)
+        target = flow.target_after(question, facts)
+    return asked
+
+
+def scripted_answer(content: Content, question: Question, answers: Mapping[str, Any],
+                    longest: bool) -> str:
+    """The token that answers `question` so the most (or fewest) questions follow; ties go
+    to the costlier (or cheaper) questions in English, then to the preferred answer."""
+    best: tuple[tuple[int, int], str] | None = None
+    for token, value in candidates(content.flow, question, longest):
+        chosen = next((c for c in question.choices if c.value == value), None)
+        after = {**answers, question.id: value, **(chosen.sets if chosen else {})}
+        target = content.flow.target_after(question, content.rules.facts(after))
+        rest = still_asked(content, after, target)
+        cost = (len(rest), sum(count(text).segments for text in _english(content, rest)))
+        score = cost if longest else (-cost[0], -cost[1])
+        if best is None or score > best[0]:
+            best = (score, token)
+    assert best is not None  # every question type has at least one candidate
+    return best[1]
+
+
+def _english(content: Content, questions: list[Question]) -> list[str]:
+    ids = {q.id for q in questions}
+    return [text for qid, text, _ in rendered_questions(content.flow, str) if qid in ids]
+
+
+def screening(content: Content, lang: str, longest: bool) -> Screening:
+    """Run the engine in `lang`, answering whatever it asks; count what it sends."""
+    session, messages, used, asked = None, 0, 0, []
+    text = said(content, lang, "HELLO")
+    for minute in range(MAX_TURNS):
+        result = step(content, session, text, 60.0 * minute, lang=lang)
         session = result.session
         messages += len(result.replies)
         used += sum(count(reply).segments for reply in result.replies)
-    if session is None or session["stage"] != "results":
+        if session is None or session["stage"] == RESULTS:
+            break
+        if session["stage"] != "asking":
+            raise ValueError(f"the scripted screening in {lang} stopped at '{session['stage']}'")
+        question = content.flow.question(session["question"])
+        if asked.count(question.id) >= 3:
+            raise ValueError(f"the scripted screening in {lang} is stuck at '{question.id}': "
+                             f"the bot does not accept {text!r}")
+        asked.append(question.id)
+        text = said(content, lang, scripted_answer(content, question, session["answers"],
+                                                   longest))
+    if session is None or session["stage"] != RESULTS:
         raise ValueError(f"the scripted screening in {lang} did not reach the results")
-    return messages, used
+    return Screening(messages, used, tuple(dict.fromkeys(asked)))
 
 
 def report(content: Content) -> str:
@@ -60,11 +181,11 @@ def report(content: Content) -> str:
             )
     rows = [f"| `{qid}` | " + " | ".join(cells) + " |" for qid, cells in per_question.items()]
     totals = []
-    for name, script in (("longest path", LONGEST), ("shortest path", SHORTEST)):
+    for name, longest in (("longest path", True), ("shortest path", False)):
         cells = []
         for lang in languages:
-            messages, used = screening_cost(content, lang, script)
-            cells.append(f"**{used}** in {messages} msgs")
+            run = screening(content, lang, longest)
+            cells.append(f"**{run.segments}** in {run.messages} msgs")
         totals.append(f"| whole screening, {name} | " + " | ".join(cells) + " |")
     budget = content.flow.settings.question_segments
     return "\n".join([
@@ -74,11 +195,14 @@ def report(content: Content) -> str:
         "catalogs; do not edit by hand. A cell is `segments (length)`: GSM-7 texts count",
         "characters (`ch`, 160 in one segment, 153 per part), UCS-2 texts count UTF-16 units",
         f"(`u`, 70 in one segment, 67 per part). The budget for a question is {budget} segments.",
+        "Segments are counted as Twilio bills them: a part never splits a grapheme cluster (a",
+        "letter with its vowel signs), so Punjabi and Hindi parts often carry under 67 units.",
         "",
         header, rule, *rows, *totals,
         "",
-        "The longest path asks every conditional question (a child, income, 25 or younger);",
-        "the shortest skips them. Screenings count every reply: welcome, questions, read-backs",
-        "and the first page of results.",
+        "Both paths are derived from the flow: each question the bot asks gets the answer that",
+        "opens the most conditional questions (longest) or skips the most, with SKIP where a",
+        "question allows it (shortest). Screenings count every reply: welcome, questions,",
+        "read-backs and the first page of results.",
         "",
     ])
