@@ -119,13 +119,15 @@ class _Turn:
             self.session["lang"] = lang
         moved = self.session.get("flow") != self.flow.fingerprint and self._migrate()
         command = self._command(text)
-        if command == "stop" or (command is None and self._opts_out(text)):
-            self.events.append(Event("command", {"command": "stop"}))
-            self._on_stop()
+        if command == "stop":
+            self._opt_out()
             return
         urgent = self.content.urgent_need(text)
         if urgent:
             self._on_urgent(*urgent)
+            return
+        if command is None and self._opts_out(text):
+            self._opt_out()
             return
         if moved:
             self.say("flow_changed")
@@ -294,6 +296,10 @@ class _Turn:
             return
         self.session["stage"] = resume
         self.ask()
+
+    def _opt_out(self) -> None:
+        self.events.append(Event("command", {"command": "stop"}))
+        self._on_stop()
 
     def _on_stop(self) -> None:
         self.say("stopped")

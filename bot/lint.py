@@ -12,11 +12,11 @@ import difflib
 from collections.abc import Iterator
 from pathlib import Path
 
+from bot.collisions import collision_problems
 from bot.expressions import Expression
 from bot.flow import RESULTS, Flow, read_flow
 from bot.i18n import DEFAULT_TRANSLATIONS_DIR
 from bot.i18n.check import catalog_problems, rendered_questions
-from bot.questions.normalize import bare
 from bot.rules import lint_rules, load_rules
 from bot.segments import segments
 from bot.urgent import lint_urgent
@@ -36,10 +36,10 @@ def lint(flows_dir: Path, translations_dir: Path = DEFAULT_TRANSLATIONS_DIR) -> 
     if flow is not None:
         problems += graph_problems(flow)
         problems += condition_problems(flow, _rule_names(flows_dir))
-        problems += collision_problems(flow)
+        problems += collision_problems(flow, flows_dir / "languages")
         problems += budget_problems(flow)
-        problems += lint_urgent(flows_dir / "urgent.yaml", flow.urgent_words,
-                                flow.ordinary_words())
+        problems += lint_urgent(flows_dir / "urgent.yaml", flow.ordinary_words(),
+                                tuple(flow.languages))
     problems += _service_problems(flows_dir)
     found, coverage = catalog_problems(flows_dir, translations_dir, flow)
     problems += found
@@ -127,30 +127,6 @@ def condition_problems(flow: Flow, rule_names: set[str] | None) -> list[Problem]
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             problems.append(Problem(flow.path, line,
                                     f"the condition uses '{name}', which no question asks{hint}"))
-    return problems
-
-
-def collision_problems(flow: Flow) -> list[Problem]:
-    """An answer word that is also a command word would be taken as the command."""
-    commands = {bare(word): command for command, by_lang in flow.commands.items()
-                for words in by_lang.values() for word in words}
-    problems = []
-    for question in flow.questions:
-        for choice in question.choices:
-            for word in (choice.label, *choice.words):
-                command = commands.get(bare(word))
-                if command:
-                    problems.append(Problem(flow.path, choice.line,
-                                            f"the choice word '{word}' is also the {command} "
-                                            "command; residents would trigger the command"))
-    for kind, by_lang in flow.words.items():
-        for words in by_lang.values():
-            for word in words:
-                command = commands.get(bare(word))
-                if command:
-                    problems.append(Problem(flow.path, 1,
-                                            f"the {kind} word '{word}' is also the {command} "
-                                            "command"))
     return problems
 
 
