@@ -23,7 +23,7 @@ _NUMBER_ONLY = re.compile(r"^(?:#|no\.?\s*|number\s*)?(\d{1,2})[.)]?$")
 def read(question: Question, text: str, context: Context) -> Reading:
     count = len(question.choices)
     number = _NUMBER_ONLY.match(ascii_digits(bare(text)))
-    if context.pending.get("hours") and number is None:
+    if context.pending.get("hours"):  # after "part time": "25" is hours, not choice 25
         hours = _hours(text, context, bare_number_is_hours=True)
         by_hours = _by_hours(question, hours)
         if by_hours is not None:
@@ -43,7 +43,7 @@ def read(question: Question, text: str, context: Context) -> Reading:
         return Reading(matched.value)
     if any(choice.hours for choice in question.choices) and any(
             find_phrase(text, w) for w in context.words_for("part_time")):
-        return Reading.follow_up("ask_hours_work", hours=True)
+        return Reading.follow_up("ask_hours_week", hours=True)
     return Reading.failed("retry_choice", count=count)
 
 
