@@ -41,6 +41,8 @@ def lint(flows_dir: Path, translations_dir: Path = DEFAULT_TRANSLATIONS_DIR) -> 
         problems += lint_urgent(flows_dir / "urgent.yaml", flow.ordinary_words(),
                                 tuple(flow.languages))
     problems += _service_problems(flows_dir)
+    from bot.placeholders import placeholder_problems  # placeholders the code never fills
+    problems += placeholder_problems(flows_dir)
     found, coverage = catalog_problems(flows_dir, translations_dir, flow)
     problems += found
     problems += [
