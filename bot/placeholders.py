@@ -11,11 +11,11 @@ cannot drift from what the code really passes.
 from __future__ import annotations
 
 import difflib
-import string
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
+from bot.i18n.check import UNBALANCED, placeholders
 from bot.i18n.extract import texts
 from bot.yamlsource import Problem, YamlFileError
 
@@ -45,14 +45,6 @@ def filled(key: str) -> frozenset[str]:
     return FILLED.get(key, frozenset())
 
 
-def used(text: str) -> list[str] | None:
-    """The placeholder names in `text` in order, or None when a brace stands alone."""
-    try:
-        return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-    except ValueError:
-        return None
-
-
 def placeholder_problems(flows_dir: Path) -> list[Problem]:
     """Every placeholder in the staff texts that the code does not fill, at its line."""
     problems = []
@@ -74,14 +66,14 @@ def _text_problems(path: str, line: int, text: str, key: str | None,
                    note: str) -> list[Problem]:
     where = f"messages: '{key}'" if key else note
     allowed = filled(key) if key else frozenset()
-    names = used(text)
-    if names is None:
+    names = placeholders(text)
+    if UNBALANCED in names:
         if not allowed:  # sent as written: a lone brace is only a brace
             return []
         return [Problem(path, line, f"{where} has a lone '{{' or '}}': write placeholders "
                                     f"as {{name}} ({_listed(allowed)})")]
     problems = []
-    for name in dict.fromkeys(n for n in names if n not in allowed):
+    for name in sorted(names - allowed):
         close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.5)
         hint = f" (did you mean {{{close[0]}}}?)" if close else f" ({_listed(allowed)})"
         problems.append(Problem(path, line,

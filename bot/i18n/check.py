@@ -36,11 +36,14 @@ class Coverage:
         return 100.0 * self.translated / self.total if self.total else 100.0
 
 
+UNBALANCED = "<unbalanced brace>"
+
+
 def placeholders(text: str) -> set[str]:
     try:
         return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
     except ValueError:  # an unbalanced brace: report it as a placeholder of its own
-        return {"<unbalanced brace>"}
+        return {UNBALANCED}
 
 
 def source_texts(flows_dir: Path) -> list[tuple[str, str, int]]:
