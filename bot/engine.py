@@ -252,7 +252,7 @@ class _Turn:
             chosen = languages[0]
         self.session = new_session(self.content, self.now, chosen or "en")
         if self._command(text) == "stop":
-            self._on_stop()
+            self._opt_out()
             return
         self.events.append(Event("started", {"lang": chosen}))
         urgent = self.content.urgent_need(text)
@@ -454,10 +454,13 @@ class _Turn:
         self.ask()
 
     def _on_confirm(self, text: str) -> None:
-        """After "Just to check: $12 a month?": yes keeps it; anything else is read as a
-        new answer (a plain "no" asks the question again)."""
+        """After "Just to check: $12 a month?": yes keeps it; a reply with a number is a
+        new answer ("no, 5000"); a plain "no" asks the question again."""
         pending = self.session.pop("pending")
         self.session["stage"] = "asking"
+        if any(char.isdigit() for char in text):  # "no, 5000": a corrected amount
+            self._on_answer(text)
+            return
         says = reader_for("yes_no")(self.question, text, self._context())
         if says.understood and says.value is True:
             self._record(pending["value"], Reading(pending["value"]))

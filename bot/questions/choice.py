@@ -35,6 +35,9 @@ def read(question: Question, text: str, context: Context) -> Reading:
         return Reading.failed("retry_choice", count=count)
     if says_unsure(text, context):
         return Reading.not_sure()
+    exact = next((c for c in question.choices if matches_phrase(text, _phrases(c, context))), None)
+    if exact is not None:  # "I work less than 20 hours a week" is its label, not 20 hours
+        return Reading(exact.value)
     by_hours = _by_hours(question, _hours(text, context, bare_number_is_hours=False))
     if by_hours is not None:
         return Reading(by_hours.value)
@@ -62,15 +65,17 @@ def _by_hours(question: Question, hours: Decimal | None) -> Choice | None:
                  if choice.hours and choice.hours[0] <= hours < choice.hours[1]), None)
 
 
+def _phrases(choice: Choice, context: Context) -> tuple[str, ...]:
+    return (context.translate(choice.label), choice.label, *choice.words,
+            *context.choice_words_for(choice.value), choice.value.replace("_", " "))
+
+
 def _by_words(question: Question, text: str, context: Context) -> Choice | None:
     """The one choice whose words the reply says; when several match, the one with the
     longest phrase ("I don't work" beats "work"); a tie is not guessed."""
     best: dict[str, int] = {}
     for choice in question.choices:
-        phrases = (context.translate(choice.label), choice.label, *choice.words,
-                   *context.choice_words_for(choice.value), choice.value.replace("_", " "))
-        if matches_phrase(text, phrases):
-            return choice
+        phrases = _phrases(choice, context)
         found = [len(words(p)) for p in phrases if find_phrase(text, p)]
         if found:
             best[choice.value] = max(found)

@@ -20,6 +20,7 @@ from bot.flow import Question
 from bot.questions import Context, Reading
 from bot.questions.hours import hours_in, phrase_pattern, read_numbers, without
 from bot.questions.normalize import ascii_digits, contains_phrase, fold, matches_phrase
+from bot.questions.number import says_unsure
 from bot.questions.numbers import SpokenNumbers
 
 # "1200", "$1,200": clear enough that reading it back would only cost a segment.
@@ -45,6 +46,8 @@ def read(question: Question, text: str, context: Context) -> Reading:
     hourly = context.pending.get("hourly")
     if hourly is not None:
         return _hours_for(Decimal(hourly), text, context)
+    if says_unsure(text, context):
+        return Reading.not_sure()
     if _says_zero(text, context):
         return Reading(0)
     if _NEGATIVE.match(text):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.flow import Question
 from bot.questions import Context, Reading
-from bot.questions.normalize import bare, contains_phrase, matches_phrase
+from bot.questions.normalize import bare, find_phrase, matches_phrase
 from bot.questions.number import says_unsure
 
 
@@ -18,8 +18,20 @@ def read(question: Question, text: str, context: Context) -> Reading:
         return Reading(False)
     if len(bare(text).split()) > 6:  # a long message is not a yes or a no
         return Reading.failed("retry_yes_no")
-    says_yes = any(contains_phrase(text, w) for w in yes_words)
-    says_no = any(contains_phrase(text, w) for w in no_words)
+    yes_spans, no_spans = _spans(text, yes_words), _spans(text, no_words)
+    says_yes = any(not _inside(span, no_spans) for span in yes_spans)
+    says_no = any(not _inside(span, yes_spans) for span in no_spans)
     if says_yes != says_no:
         return Reading(says_yes)
     return Reading.failed("retry_yes_no")
+
+
+def _spans(text: str, phrases: tuple[str, ...]) -> list[tuple[int, int]]:
+    return [span for span in (find_phrase(text, p) for p in phrases) if span]
+
+
+def _inside(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
+    """Whether a longer phrase of the other answer covers `span`: "i am" inside
+    "no i am not", "ya" inside "ya no"."""
+    return any(start <= span[0] and span[1] <= end and end - start > span[1] - span[0]
+               for start, end in others)
