@@ -48,7 +48,7 @@ STANDARD_HOUSEHOLD: dict[str, Any] = {
     "works_20h": True, "lost_job": False, "student": False, "foster_youth": False,
     "has_health_insurance": False, "housing_risk": False,
 }
-FOLLOW_UPS = {"hours": "ask_hours_week"}
+FOLLOW_UPS = {"hours": "ask_hours_week", "days": "ask_days_week"}
 START = 1_800_000_000.0
 # Kinds of point reported per language (`kind_of`).
 KIND_BY_QUESTION = {"age": "age", "youngest_child_age": "age", "household_size": "household"}

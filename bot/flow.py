@@ -41,7 +41,8 @@ REQUIRED_MESSAGES = (
     "estimate_footer",
     "language_only_english", "language_menu",
     # Reading answers people's way: "not sure", a surprising amount, pay per hour, a baby.
-    "unsure_guess", "unsure_skip", "confirm_money", "ask_hours_week", "understood_under_one",
+    "unsure_guess", "unsure_skip", "confirm_money", "ask_hours_week",
+    "ask_days_week", "understood_under_one",
     # Sent by the web hook (bot/inbound.py), not the engine.
     "sorry_error", "media_only", "rate_limited", "busy",
 )

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from bot.flow import Choice, Question
 from bot.questions import Context, Reading
-from bot.questions.hours import hours_in, read_numbers
+from bot.questions.hours import read_numbers, time_worked
 from bot.questions.normalize import ascii_digits, bare, find_phrase, matches_phrase, words
 from bot.questions.number import says_unsure
 
@@ -52,7 +52,7 @@ def read(question: Question, text: str, context: Context) -> Reading:
 
 def _hours(text: str, context: Context, bare_number_is_hours: bool) -> Decimal | None:
     spoken = read_numbers(text, context)
-    hours, _ = hours_in(spoken, context)
+    hours, _ = time_worked(spoken, context, "hours")
     if hours is None and bare_number_is_hours and len(spoken.numbers) == 1:
         hours = spoken.numbers[0].value
     return hours

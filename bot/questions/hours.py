@@ -1,6 +1,6 @@
-"""Hours worked a week, as people write them: "30hrs", "35 hours a week", "30 horas",
-"30 giờ một tuần", "30 घंटे". Used by the money reader (pay per hour times hours) and by
-choices that depend on hours (the work question)."""
+"""Time worked a week, as people write it: "30hrs", "35 hours a week", "30 horas",
+"30 giờ một tuần", "30 घंटे", "5 days a week". Used by the money reader (pay per hour or per
+day times the time worked) and by choices that depend on hours (the work question)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from decimal import Decimal
 from bot.questions import Context
 from bot.questions.normalize import fold
 from bot.questions.numbers import SpokenNumbers, spoken_numbers
+
+WORKDAYS_A_WEEK = 5
 
 
 def read_numbers(text: str, context: Context) -> SpokenNumbers:
@@ -32,23 +34,30 @@ def without(spoken: SpokenNumbers, start: int, end: int, context: Context) -> Sp
     return spoken_numbers(text, context.lang, context.number_words, context.multipliers)
 
 
-def hours_in(spoken: SpokenNumbers, context: Context) -> tuple[Decimal | None,
-                                                                SpokenNumbers]:
-    """Hours worked a week ("30hrs", "30 horas a la semana"), and the reply without them."""
-    hours_words = phrase_pattern(context.words_for("hours"))
-    if hours_words is None:
+def time_worked(spoken: SpokenNumbers, context: Context, unit: str,
+                most: Decimal = Decimal(168)) -> tuple[Decimal | None, SpokenNumbers]:
+    """Time worked a week in `unit` ("hours": "30hrs", "30 horas a la semana"; "days":
+    "5 days a week"), and the reply without it; more than `most` is not time worked ("cada
+    15 días" is a pay period). Hours a day count as five days' worth ("8 hours a day" is 40
+    a week); the amount is always read back to the resident."""
+    unit_words = phrase_pattern(context.words_for(unit))
+    if unit_words is None:
         return None, spoken
     week_words = phrase_pattern(context.words_for("per_week"))
+    day_words = phrase_pattern(context.words_for("per_day")) if unit == "hours" else None
     text = fold(spoken.text)
     for number in spoken.numbers:
-        after = hours_words.match(text, _skip_spaces(text, number.end))
-        if after is None:
+        after = unit_words.match(text, _skip_spaces(text, number.end))
+        if after is None or number.value > most:
             continue
-        end = after.end()
+        end, value = after.end(), number.value
         week = week_words.match(text, _skip_spaces(text, end)) if week_words else None
+        day = day_words.match(text, _skip_spaces(text, end)) if day_words else None
         if week is not None:
             end = week.end()
-        return number.value, without(spoken, number.start, end, context)
+        elif day is not None:
+            end, value = day.end(), value * WORKDAYS_A_WEEK
+        return value, without(spoken, number.start, end, context)
     return None, spoken
 
 

@@ -18,7 +18,7 @@ from babel.numbers import format_currency
 
 from bot.flow import Question
 from bot.questions import Context, Reading
-from bot.questions.hours import hours_in, phrase_pattern, read_numbers, without
+from bot.questions.hours import phrase_pattern, read_numbers, time_worked, without
 from bot.questions.normalize import ascii_digits, contains_phrase, fold, matches_phrase
 from bot.questions.number import says_unsure
 from bot.questions.numbers import SpokenNumbers
@@ -35,50 +35,60 @@ PER_MONTH = {
     "per_year": Decimal(1) / 12,
 }
 # Checked in this order: "every two weeks" before "week", "twice a month" before "month".
-PERIODS = ("per_two_weeks", "per_half_month", "per_week", "per_year", "per_hour", "per_month")
+PERIODS = ("per_two_weeks", "per_half_month", "per_week", "per_year", "per_hour", "per_day",
+           "per_month")
 SURPRISINGLY_LOW, SURPRISINGLY_HIGH = 100, 10_000
-MAX_HOURS_A_WEEK = 100
+# Pay per hour or per day is multiplied by the time worked a week (asked for when missing).
+WORK_TIME = {  # period: (unit words, follow-up question, most a week)
+    "per_hour": ("hours", "ask_hours_week", Decimal(100)),
+    "per_day": ("days", "ask_days_week", Decimal(7)),
+}
 # What may stand between the two ends of a range, besides the `range` words of a language.
 _RANGE_SIGNS = ("-", "–", "~", "/")
 
 
 def read(question: Question, text: str, context: Context) -> Reading:
-    hourly = context.pending.get("hourly")
-    if hourly is not None:
-        return _hours_for(Decimal(hourly), text, context)
     if says_unsure(text, context):
         return Reading.not_sure()
+    if context.pending.get("per") in WORK_TIME:
+        return _time_for(context.pending["per"], Decimal(context.pending["rate"]), text,
+                         context)
     if _says_zero(text, context):
         return Reading(0)
     if _NEGATIVE.match(text):
         return Reading.failed("retry_money")
     spoken = read_numbers(text, context)
-    hours, spoken = hours_in(spoken, context)
+    worked = {}
+    for per, (unit, _, most) in WORK_TIME.items():
+        worked[per], spoken = time_worked(spoken, context, unit, most)
     period, spoken = _period_in(spoken, context)
     amount = _amount(spoken, context)
     if amount is None:
         return Reading.failed("retry_money")
-    if period == "per_hour" or (hours is not None and period is None and amount < 100):
-        if hours is None:
-            return Reading.follow_up("ask_hours_week", hourly=str(amount))
-        return _monthly(amount * hours * WEEKS_PER_MONTH, plain=False)
+    if period is None and worked["per_hour"] is not None and amount < 100:
+        period = "per_hour"  # "15, 30 hrs": a wage and the hours
+    if period in WORK_TIME:
+        time = worked[period]
+        if time is None:
+            return Reading.follow_up(WORK_TIME[period][1], rate=str(amount), per=period)
+        return _monthly(amount * time * WEEKS_PER_MONTH, plain=False)
     monthly = amount * PER_MONTH.get(period or "per_month", Decimal(1))
     plain = period in (None, "per_month") and _PLAIN.fullmatch(ascii_digits(text.strip()))
     return _monthly(monthly, plain=bool(plain))
 
 
-def _hours_for(hourly: Decimal, text: str, context: Context) -> Reading:
-    """The reply to "How many hours a week?" after pay per hour. A whole new amount
-    ("2000 a month") replaces the question instead."""
+def _time_for(per: str, rate: Decimal, text: str, context: Context) -> Reading:
+    """The reply to "How many hours (days) a week?" after pay per hour (day). A whole new
+    amount ("2000 a month") replaces the question instead."""
+    unit, ask, most = WORK_TIME[per]
     spoken = read_numbers(text, context)
-    hours, rest = hours_in(spoken, context)
-    if hours is None and len(rest.numbers) == 1 and not _period_in(rest, context)[0] \
-            and rest.numbers[0].value <= MAX_HOURS_A_WEEK:
-        hours = rest.numbers[0].value
-    if hours is not None and 0 < hours <= MAX_HOURS_A_WEEK:
-        return _monthly(hourly * hours * WEEKS_PER_MONTH, plain=False)
-    return read_amount_again(text, context) or Reading.follow_up("ask_hours_week",
-                                                                 hourly=str(hourly))
+    time, rest = time_worked(spoken, context, unit, most)
+    if time is None and len(rest.numbers) == 1 and not _period_in(rest, context)[0] \
+            and rest.numbers[0].value <= most:
+        time = rest.numbers[0].value
+    if time is not None and 0 < time <= most:
+        return _monthly(rate * time * WEEKS_PER_MONTH, plain=False)
+    return read_amount_again(text, context) or Reading.follow_up(ask, rate=str(rate), per=per)
 
 
 def read_amount_again(text: str, context: Context) -> Reading | None:

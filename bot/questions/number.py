@@ -69,17 +69,17 @@ def _in_years(spoken: SpokenNumbers, context: Context) -> Decimal:
 
 
 def _people(text: str, context: Context) -> int | None:
-    """How many people a reply names: "just me" 1, "me and my mom" 2, "me and 2 kids" 3.
+    """How many people a reply names, with the resident: "just me" 1, "me and my mom" 2,
+    "my mom" 2, "me and 2 kids" 3.
     None when it names nobody (then the number in it is the answer)."""
     if matches_phrase(text, context.words_for("just_me")):
         return 1
-    folded = words(text)
+    folded = words(read_numbers(text, context).text)  # "mis dos hijos": 2 children
     singles = {w for phrase in context.words_for("person") for w in words(phrase)}
     plurals = {w for phrase in context.words_for("people") for w in words(phrase)}
-    selves = {w for phrase in context.words_for("self") for w in words(phrase)}
     if not (singles | plurals) & set(folded):
         return None
-    count = 1 if selves & set(folded) else 0
+    count = 1  # the question counts the resident, named or not ("my wife and 2 kids": 4)
     for index, word in enumerate(folded):
         before = ascii_digits(folded[index - 1]) if index else ""
         if word in plurals:
@@ -88,7 +88,7 @@ def _people(text: str, context: Context) -> int | None:
             count += int(before)
         elif word in singles:
             count += int(before) if before.isdigit() else 1
-    return count or None
+    return count
 
 
 def _whole(limit: float | None) -> str:

@@ -102,7 +102,13 @@ def _apply_multipliers(text: str, multipliers: Mapping[str, int]) -> str:
     return pattern.sub(product, text)
 
 
+# "unos 3 mil", "gano unos 2000": "about", not the number one.
+_ABOUT = {"es": re.compile(r"(?<!\w)un[oa]s\s+(?=\d)")}
+
+
 def _text2num(text: str, lang: str) -> str:
+    if lang in _ABOUT:
+        text = _ABOUT[lang].sub("", text)
     candidates = [_WORD_LANGUAGES[lang]] if lang in _WORD_LANGUAGES else []
     if "en" not in candidates:
         candidates.append("en")
