@@ -38,12 +38,12 @@ def read(question: Question, text: str, context: Context) -> Reading:
     exact = next((c for c in question.choices if matches_phrase(text, _phrases(c, context))), None)
     if exact is not None:  # "I work less than 20 hours a week" is its label, not 20 hours
         return Reading(exact.value)
+    matched = _by_words(question, text, context)  # "less than 20 hours" before 20 hours
+    if matched is not None:
+        return Reading(matched.value)
     by_hours = _by_hours(question, _hours(text, context, bare_number_is_hours=False))
     if by_hours is not None:
         return Reading(by_hours.value)
-    matched = _by_words(question, text, context)
-    if matched is not None:
-        return Reading(matched.value)
     if any(choice.hours for choice in question.choices) and any(
             find_phrase(text, w) for w in context.words_for("part_time")):
         return Reading.follow_up("ask_hours_week", hours=True)

@@ -45,20 +45,37 @@ def time_worked(spoken: SpokenNumbers, context: Context, unit: str,
         return None, spoken
     week_words = phrase_pattern(context.words_for("per_week"))
     day_words = phrase_pattern(context.words_for("per_day")) if unit == "hours" else None
+    rate_words = phrase_pattern(context.words_for("per_hour" if unit == "hours" else "per_day"))
     text = fold(spoken.text)
     for number in spoken.numbers:
-        after = unit_words.match(text, _skip_spaces(text, number.end))
-        if after is None or number.value > most:
-            continue
-        end, value = after.end(), number.value
+        start = _skip_spaces(text, number.end)
+        after = unit_words.match(text, start)
+        rate = rate_words.match(text, start) if rate_words else None
+        covering = rate_words.match(text, number.start) if rate_words else None
+        if after is None or number.value > most or (rate and rate.end() > after.end()) \
+                or (covering and covering.end() >= after.end()):
+            continue  # "$18 ਘੰਟੇ ਦਾ", "15 đô 1 giờ": a wage per hour, not hours worked
+        begin, end, value = number.start, after.end(), number.value
         week = week_words.match(text, _skip_spaces(text, end)) if week_words else None
         day = day_words.match(text, _skip_spaces(text, end)) if day_words else None
+        before = _ending_at(week_words, text, number.start)
         if week is not None:
             end = week.end()
         elif day is not None:
             end, value = day.end(), value * WORKDAYS_A_WEEK
-        return value, without(spoken, number.start, end, context)
+        elif before is not None:  # "ਹਫ਼ਤੇ ਦੇ 30 ਘੰਟੇ": the week first
+            begin = before
+        return value, without(spoken, begin, end, context)
     return None, spoken
+
+
+def _ending_at(pattern: re.Pattern[str] | None, text: str, position: int) -> int | None:
+    """Where a phrase of `pattern` starts if it ends right before `position` (spaces aside)."""
+    if pattern is None:
+        return None
+    head = text[:position].rstrip()
+    found = [m for m in pattern.finditer(head) if m.end() == len(head)]
+    return found[-1].start() if found else None
 
 
 def _skip_spaces(text: str, position: int) -> int:

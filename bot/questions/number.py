@@ -70,25 +70,43 @@ def _in_years(spoken: SpokenNumbers, context: Context) -> Decimal:
 
 def _people(text: str, context: Context) -> int | None:
     """How many people a reply names, with the resident: "just me" 1, "me and my mom" 2,
-    "my mom" 2, "me and 2 kids" 3.
+    "my mom" 2, "me and 2 kids" 3, "vợ chồng tôi" (a couple) 2, "tôi với 2 đứa con" 3.
     None when it names nobody (then the number in it is the answer)."""
     if matches_phrase(text, context.words_for("just_me")):
         return 1
-    folded = words(read_numbers(text, context).text)  # "mis dos hijos": 2 children
-    singles = {w for phrase in context.words_for("person") for w in words(phrase)}
-    plurals = {w for phrase in context.words_for("people") for w in words(phrase)}
-    if not (singles | plurals) & set(folded):
-        return None
-    count = 1  # the question counts the resident, named or not ("my wife and 2 kids": 4)
-    for index, word in enumerate(folded):
-        before = ascii_digits(folded[index - 1]) if index else ""
-        if word in plurals:
-            if not before.isdigit():
+    phrases = sorted(
+        ((kind, tuple(words(phrase))) for kind in ("couple", "person", "people")
+         for phrase in context.words_for(kind) if words(phrase)),
+        key=lambda item: -len(item[1]))
+    tokens = _without_classifiers(words(read_numbers(text, context).text), context,
+                                  {phrase[0] for _, phrase in phrases})
+    claimed = [False] * len(tokens)
+    count, named = 1, False  # the question counts the resident, named or not
+    for kind, phrase in phrases:
+        size = len(phrase)
+        for start in range(len(tokens) - size + 1):
+            if tuple(tokens[start:start + size]) != phrase or any(claimed[start:start + size]):
+                continue
+            claimed[start:start + size] = [True] * size
+            named = True
+            before = ascii_digits(tokens[start - 1]) if start else ""
+            number = int(before) if before.isdigit() else None
+            if kind == "couple":
+                count += 1  # the resident and a partner ("hai vợ chồng" is still two)
+            elif kind == "people" and number is None:
                 return None  # "me and my kids": how many? ask again
-            count += int(before)
-        elif word in singles:
-            count += int(before) if before.isdigit() else 1
-    return count
+            else:
+                count += number or 1
+    return count if named else None
+
+
+def _without_classifiers(tokens: list[str], context: Context, persons: set[str]) -> list[str]:
+    """Drop counting words between a number and a person ("2 đứa con" is "2 con"); one that
+    stands alone ("3 đứa nhỏ") still counts, as a `people` word."""
+    classifiers = {w for phrase in context.words_for("classifiers") for w in words(phrase)}
+    return [token for index, token in enumerate(tokens)
+            if token not in classifiers or index + 1 == len(tokens)
+            or tokens[index + 1] not in persons]
 
 
 def _whole(limit: float | None) -> str:

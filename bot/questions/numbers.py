@@ -80,26 +80,63 @@ def _replace_words(text: str, number_words: Mapping[str, int]) -> str:
 
 
 def _apply_multipliers(text: str, multipliers: Mapping[str, int]) -> str:
-    """ "2 mil" -> 2000, "1.5k" -> 1500, "15 सौ" -> 1500; "2 mil 500" -> 2500."""
+    """ "2 mil" -> 2000, "1.5k" -> 1500, "15 सौ" -> 1500, "2 mil 500" -> 2500, "2k5" -> 2500,
+    "3 हजार 5 सौ" -> 3500: a run of products, each smaller than the one before, is one amount."""
     if not multipliers:
         return text
-    table = {word.casefold(): value for word, value in multipliers.items()}
-    words = "|".join(re.escape(w) for w in sorted(table, key=len, reverse=True))
-    pattern = re.compile(
-        rf"(?<![\d.,])(\d+(?:[.,]\d{{1,2}})?)\s*({words})(?!{_LETTER})(?:\s+(\d{{1,3}})(?![\d.,]))?"
-    )
+    table = {"_".join(word.casefold().split()): value for word, value in multipliers.items()}
+    for word in table:
+        if "_" in word:  # a phrase ("ਕੁ ਹਜ਼ਾਰ") becomes one token
+            text = re.sub(rf"(?<!{_LETTER}){re.escape(word.replace('_', ' '))}(?!{_LETTER})",
+                          word, text)
+    tokens = _TOKENS.findall(re.sub(r"(?<=\d)(?=[^\W\d_])", " ", text))
+    out, index = [], 0
+    while index < len(tokens):
+        total, after = _product_run(tokens, index, table)
+        if total is None:
+            out.append(tokens[index])
+            index += 1
+            continue
+        out.append(_plain(total))
+        index = after
+    return "".join(out)
 
-    def product(match: re.Match[str]) -> str:
-        number, word, rest = match.groups()
-        factor = table[word]
-        value = Decimal(number.replace(",", ".")) * factor
-        if rest is not None and factor >= 1000 and int(rest) < factor:
-            value += int(rest)  # "2 mil 500": two thousand five hundred
-        elif rest is not None:
-            return f"{_plain(value)} {rest}"
-        return _plain(value)
 
-    return pattern.sub(product, text)
+# Numbers, words (any script, vowel signs included) and single other characters; spaces kept.
+_TOKENS = re.compile(r"\d+(?:[.,]\d+)*|[^\s\d.,!?;:()$/\-]+|\s+|\S")
+_DECIMAL = re.compile(r"^\d+(?:[.,]\d{1,2})?$")
+
+
+def _product_run(tokens: list[str], index: int,
+                 table: Mapping[str, int]) -> tuple[Decimal | None, int]:
+    """(amount, index after) for the products starting at `index`; (None, index) if none."""
+    total: Decimal | None = None
+    factor, end, number = 0, index, index
+    while number is not None and _DECIMAL.match(tokens[number]):
+        word = _next_word(tokens, number)
+        if word is None or tokens[word] not in table \
+                or (total is not None and table[tokens[word]] >= factor):
+            break
+        factor = table[tokens[word]]
+        total = (total or Decimal(0)) + Decimal(tokens[number].replace(",", ".")) * factor
+        end, number = word + 1, _next_word(tokens, word)
+    if total is not None and number is not None and tokens[number].isdigit() \
+            and factor >= 1000 and int(tokens[number]) < factor:
+        following = _next_word(tokens, number)
+        if following is None or tokens[following] not in table:
+            rest = int(tokens[number])
+            if len(tokens[number]) == 1:  # "2k5", "2 ngàn 5": two thousand five hundred
+                rest *= factor // 10
+            return total + rest, number + 1  # "2 mil 500"
+    return total, end
+
+
+def _next_word(tokens: list[str], index: int) -> int | None:
+    """The index of the next token after `index` that is not a space."""
+    for later in range(index + 1, len(tokens)):
+        if not tokens[later].isspace():
+            return later
+    return None
 
 
 # "unos 3 mil", "gano unos 2000": "about", not the number one.
