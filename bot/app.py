@@ -16,6 +16,7 @@ from flask import Flask
 
 from bot.content import load_content
 from bot.inbound import Textline
+from bot.language import warm as warm_language_model
 from bot.ratelimit import Limits
 from bot.store import Ttl, connect
 from bot.web import health, simulator, twilio
@@ -41,8 +42,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not secret:
         raise RuntimeError("SCREENER_SECRET is not set: it keys the hashes that keep phone "
                            "numbers out of Redis and logs")
+    content = app.config.get("CONTENT") or load_content()
+    warm_language_model(content.flow)  # the first resident must not wait for it
     app.extensions["textline"] = Textline(
-        app.config.get("CONTENT") or load_content(),
+        content,
         app.config.get("REDIS") or connect(app.config.get("REDIS_URL") or DEFAULT_REDIS_URL),
         secret.encode(),
         opt_out_mode=app.config.get("OPT_OUT_MODE") or "twilio",
