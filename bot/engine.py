@@ -21,6 +21,7 @@ from bot.flow import RESULTS, Question, applies
 from bot.language import detect
 from bot.questions import Context, Reading, reader_for
 from bot.questions.normalize import ascii_digits, bare, contains_phrase, matches_phrase
+from bot.rules import san_jose_date
 from bot.segments import split
 from bot.urgent import Need
 
@@ -203,7 +204,7 @@ class _Turn:
         )
 
     def _facts(self) -> dict[str, Any]:
-        return self.content.rules.facts(self.session["answers"])
+        return self.content.rules.facts(self.session["answers"], on=san_jose_date(self.now))
 
     @property
     def question(self) -> Question:
@@ -410,7 +411,8 @@ class _Turn:
         self.say_text(self.content.urgent.resume)
 
     def _on_after_urgent(self, text: str) -> None:
-        resume = self.session.pop("after_urgent", "asking")
+        # Sessions saved before `after_urgent` existed kept it in `resume`.
+        resume = self.session.pop("after_urgent", None) or self.session.pop("resume", "asking")
         if resume == "welcome":
             self.session["stage"] = "asking"
             self._welcome()
@@ -526,7 +528,7 @@ class _Turn:
 
     def _match(self) -> list[Any]:
         """Match the answers against the rules; keep the programs, from the first page."""
-        matched = self.content.rules.match(self.session["answers"])
+        matched = self.content.rules.match(self.session["answers"], on=san_jose_date(self.now))
         self.session.update(programs=[p.id for p in matched], page=0)
         return matched
 
