@@ -1,6 +1,7 @@
 """Where a ZIP code is, from the offline dataset of the `zipcodes` package (nothing fetched).
 
 The rules read `in_santa_clara_county`; nearby services are sorted by distance from the ZIP.
+A ZIP outside California ends the screening kindly (these are California programs).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ class Place:
     @property
     def in_home_county(self) -> bool:
         return self.state == "CA" and self.county == HOME_COUNTY
+
+    @property
+    def in_california(self) -> bool:
+        return self.state == "CA"
 
     @property
     def in_bay_area(self) -> bool:
@@ -75,6 +80,12 @@ def in_home_county(zip_code: str | None) -> bool | None:
     """True/False for a known ZIP; None when we do not know (no ZIP or not a real one)."""
     place = lookup_zip(zip_code) if zip_code else None
     return place.in_home_county if place else None
+
+
+def in_california(zip_code: str | None) -> bool | None:
+    """True/False for a known ZIP; None when we do not know (statewide programs then apply)."""
+    place = lookup_zip(zip_code) if zip_code else None
+    return place.in_california if place else None
 
 
 def in_bay_area(zip_code: str | None) -> bool | None:
