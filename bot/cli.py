@@ -63,6 +63,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs.add_argument("--queue", choices=QUEUES, help="only this queue")
     jobs.set_defaults(handler=_jobs)
 
+    agreement = commands.add_parser(
+        "agreement", help="our rules against PolicyEngine-US on random households")
+    agreement.add_argument("--households", type=int, default=500, help="how many to draw")
+    agreement.add_argument("--seed", type=int, default=1, help="the same seed, the same homes")
+    agreement.add_argument("--date", default=None,
+                           help="YYYY-MM-DD for the rules and the model (default: today)")
+    agreement.add_argument("--write", type=Path, default=None,
+                           help="write the report to this Markdown file (docs/agreement.md)")
+    agreement.set_defaults(handler=_agreement)
+
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
@@ -230,3 +240,18 @@ def _jobs(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _agreement(args: argparse.Namespace) -> int:
+    """Print per-program agreement between our rules and the model, with every reason."""
+    from datetime import date
+
+    from worker.agreement import agreement_page, render, run_agreement, san_jose_today
+
+    today = date.fromisoformat(args.date) if args.date else san_jose_today()
+    report = run_agreement(args.households, args.seed, today)
+    text = render(report)
+    print(text)
+    if args.write:
+        args.write.write_text(agreement_page(text, args), encoding="utf-8")
+    return 0

@@ -57,6 +57,8 @@ class Spec:
     period: Period  # the period the resident is told
     basis: Basis | None = None
     resident_only: bool = False  # the resident's own eligibility, as our rule asks
+    # Tax credits are the resident's own return, not a housemate's who files separately.
+    resident_tax_unit: bool = False
 
 
 SPECS = (
@@ -66,10 +68,13 @@ SPECS = (
     Spec("medi_cal", "is_medicaid_eligible", (), "year", "year", resident_only=True),
     Spec("wic", "is_wic_eligible", ("wic",), "month", "month"),
     Spec("calworks", "ca_tanf_eligible", ("ca_tanf",), "year", "month"),
-    Spec("caleitc", None, ("ca_eitc",), "year", "year"),
-    Spec("young_child_tax_credit", None, ("ca_yctc",), "year", "year"),
-    Spec("federal_eitc", None, ("eitc",), "year", "year"),
-    Spec("covered_california", None, ("aca_ptc", "ca_premium_subsidy"), "year", "year"),
+    Spec("caleitc", None, ("ca_eitc",), "year", "year", resident_tax_unit=True),
+    Spec("young_child_tax_credit", None, ("ca_yctc",), "year", "year", resident_tax_unit=True),
+    Spec("federal_eitc", None, ("eitc",), "year", "year", resident_tax_unit=True),
+    Spec("foster_youth_tax_credit", None, ("ca_foster_youth_tax_credit",), "year", "year",
+         resident_tax_unit=True),
+    Spec("covered_california", None, ("aca_ptc", "ca_premium_subsidy"), "year", "year",
+         resident_tax_unit=True),
     Spec("care", "ca_care_eligible", ("ca_care",), "year", "month", "typical_bill"),
     Spec("fera", "ca_fera_eligible", ("ca_fera",), "year", "month", "typical_bill"),
     Spec("lifeline", "is_lifeline_eligible", ("lifeline",), "year", "month", "typical_bill"),
@@ -122,41 +127,67 @@ class Item:
 
 # Building the situation ---------------------------------------------------------------------
 
+Role = Literal["head", "spouse", "child", "adult"]
+
 
 @dataclass(frozen=True)
-class _Person:
+class Person:
+    """One member of a household as the model sees it.
+
+    The head files taxes with a spouse and the children as dependents; any other adult (a
+    sibling or roommate who shares food) files alone but shares the CalFresh household, as
+    they would in life. Entering those adults as dependents gave the head extra "children"
+    and a bigger tax household, which skewed the EITC and the Medi-Cal poverty line.
+    """
+
     suffix: str
     age: int
-    role: Literal["resident", "partner", "child", "adult"]
+    role: Role
+    earnings: float = 0.0  # yearly pay from work
+    unemployment: float = 0.0  # yearly unemployment pay
+    weekly_hours: float = 0.0
+    student: bool = False  # at least half-time in college or job training
+    pregnant: bool = False
+    foster: bool = False  # was in foster care
+    rent: float = 0.0  # yearly rent the household pays (given on the head)
 
     @property
     def dependent(self) -> bool:
-        return self.role in ("child", "adult")
+        return self.role == "child"
+
+    @property
+    def files_with_head(self) -> bool:
+        return self.role != "adult"
 
 
 def households(answers_list: Sequence[Mapping[str, Any]], today: date) -> dict[str, Any]:
     """One situation holding every household (unique names), so one Simulation does them all."""
-    situation: dict[str, Any] = {"people": {}, **{group: {} for group in GROUPS}}
+    return situation([people_from_answers(answers) for answers in answers_list], today)
+
+
+def situation(people_lists: Sequence[Sequence[Person]], today: date) -> dict[str, Any]:
+    """The model's situation for households given person by person (h0, h1, ... in order)."""
+    result: dict[str, Any] = {"people": {}, **{group: {} for group in GROUPS}}
     year = str(today.year)
-    for index, answers in enumerate(answers_list):
-        _add_household(situation, f"h{index}", answers, year)
-    return situation
+    for index, people in enumerate(people_lists):
+        _add_household(result, f"h{index}", people, year)
+    return result
 
 
-def _add_household(situation: dict[str, Any], prefix: str, answers: Mapping[str, Any],
+def _add_household(situation: dict[str, Any], prefix: str, people: Sequence[Person],
                    year: str) -> None:
-    people = _people(answers)
     names = [f"{prefix}_{person.suffix}" for person in people]
     for name, person in zip(names, people, strict=True):
-        situation["people"][name] = _person_values(person, answers, year)
-    couple = [name for name, p in zip(names, people, strict=True) if not p.dependent]
-    others = [name for name, p in zip(names, people, strict=True) if p.dependent]
-    # One tax unit for everyone, so the model's poverty-line tests use the household size
-    # our rules use (Medi-Cal counts the tax household).
-    situation["tax_units"][f"{prefix}_tax"] = {"members": names}
+        situation["people"][name] = _person_values(person, year)
+    filers = [name for name, p in zip(names, people, strict=True) if p.files_with_head]
+    couple = [name for name, p in zip(names, people, strict=True) if p.role in ("head", "spouse")]
+    situation["tax_units"][f"{prefix}_tax"] = {"members": filers}
     situation["marital_units"][f"{prefix}_marital"] = {"members": couple}
-    for name in others:
-        situation["marital_units"][f"{name}_marital"] = {"members": [name]}
+    for name, person in zip(names, people, strict=True):
+        if person.role == "adult":
+            situation["tax_units"][f"{name}_tax"] = {"members": [name]}
+        if person.role not in ("head", "spouse"):
+            situation["marital_units"][f"{name}_marital"] = {"members": [name]}
     situation["spm_units"][f"{prefix}_spm"] = {"members": names, **_costs(year)}
     situation["families"][f"{prefix}_family"] = {"members": names}
     situation["households"][f"{prefix}_household"] = {
@@ -164,26 +195,34 @@ def _add_household(situation: dict[str, Any], prefix: str, answers: Mapping[str,
     }
 
 
-def _people(answers: Mapping[str, Any]) -> list[_Person]:
-    """The resident, then a partner, children or other adults up to the household size.
+def people_from_answers(answers: Mapping[str, Any]) -> list[Person]:
+    """The resident (head), then a partner, children or other adults up to the household size.
 
     With a child: household of 2 is a single parent; 3 or more adds a partner (fewer children
-    means smaller tax credits: we err low). Without a child: a partner, then adults.
+    means smaller tax credits: we err low). Without a child: a partner, then adults who file
+    their own taxes. All the income is the resident's pay from work.
     """
     age = _whole(answers.get("age"), "age")
     size = _whole(answers.get("household_size") or 1, "household_size")
     youngest = answers.get("youngest_child_age")
-    people = [_Person("you", age, "resident")]
+    income = max(_money(answers.get("monthly_income")), 0.0)
+    people = [Person(
+        "you", age, "head", earnings=income * 12,
+        weekly_hours=_hours(answers.get("works_20h"), income),
+        student=answers.get("student") is True, pregnant=answers.get("pregnant") is True,
+        foster=answers.get("foster_youth") is True,
+        rent=max(_money(answers.get("monthly_rent")), 0.0) * 12,
+    )]
     if youngest is None:
         if size >= 2:
-            people.append(_Person("partner", age, "partner"))
-        people += [_Person(f"adult{k}", age, "adult") for k in range(1, size - 1)]
+            people.append(Person("partner", age, "spouse"))
+        people += [Person(f"adult{k}", age, "adult") for k in range(1, size - 1)]
         return people
     if size >= 3:
-        people.append(_Person("partner", age, "partner"))
+        people.append(Person("partner", age, "spouse"))
     count = max(1, size - len(people))
     youngest = _whole(youngest, "youngest_child_age")
-    people += [_Person(f"child{k}", min(youngest + k * CHILD_AGE_STEP, 18), "child")
+    people += [Person(f"child{k}", min(youngest + k * CHILD_AGE_STEP, 18), "child")
                for k in range(count)]
     return people
 
@@ -194,20 +233,19 @@ def _whole(value: Any, name: str) -> int:
     return int(value)
 
 
-def _person_values(person: _Person, answers: Mapping[str, Any], year: str) -> dict[str, Any]:
+def _person_values(person: Person, year: str) -> dict[str, Any]:
     values: dict[str, Any] = {
         "age": person.age, "is_tax_unit_dependent": person.dependent,
+        "employment_income": person.earnings,
+        "weekly_hours_worked": person.weekly_hours,
+        "is_full_time_college_student": person.student,
+        "is_pregnant": person.pregnant,
+        "was_in_foster_care": person.foster,
     }
-    if person.role == "resident":
-        income = max(_money(answers.get("monthly_income")), 0.0)
-        values |= {
-            "employment_income": income * 12,  # all household income, as pay from work
-            "weekly_hours_worked": _hours(answers.get("works_20h"), income),
-            "is_full_time_college_student": answers.get("student") is True,
-            "is_pregnant": answers.get("pregnant") is True,
-            "was_in_foster_care": answers.get("foster_youth") is True,
-            "rent": max(_money(answers.get("monthly_rent")), 0.0) * 12,
-        }
+    if person.unemployment:
+        values["unemployment_compensation"] = person.unemployment
+    if person.rent:
+        values["rent"] = person.rent
     return {name: {year: value} for name, value in values.items()}
 
 
@@ -287,14 +325,22 @@ class Estimator:
     def _model(self, answers_list: Sequence[Mapping[str, Any]],
                today: date) -> list[dict[str, Estimate]]:
         """The model's answer for every program, for each household, from one Simulation."""
+        people_lists = [people_from_answers(answers) for answers in answers_list]
+        return self.simulate(people_lists, today)[0]
+
+    def simulate(self, people_lists: Sequence[Sequence[Person]],
+                 today: date) -> tuple[list[dict[str, Estimate]], Any]:
+        """Every program for households given person by person, and the Simulation itself
+        (so a caller such as `screener agreement` can read more variables from the same run)."""
         self.load()
-        simulation = self._simulation(situation=households(answers_list, today))
-        count = len(answers_list)
+        simulation = self._simulation(situation=situation(people_lists, today))
+        count = len(people_lists)
         residents = _resident_rows(simulation, count)
         columns = {spec.program: _column(simulation, spec, today, count, residents)
                    for spec in SPECS}
-        return [{program: column[row] for program, column in columns.items()}
+        rows = [{program: column[row] for program, column in columns.items()}
                 for row in range(count)]
+        return rows, simulation
 
 
 def _import_simulation() -> Any:
@@ -311,7 +357,7 @@ def _skip_reason(answers: Mapping[str, Any]) -> Estimates | None:
     if in_home_county(_zip(answers.get("zip"))) is False:
         return _skipped("outside_county")  # the model is set up for Santa Clara County only
     try:
-        _people(answers)
+        people_from_answers(answers)
     except ValueError:
         return _skipped("invalid_answers")
     return None
@@ -336,8 +382,12 @@ def _column(simulation: Any, spec: Spec, today: date, count: int,
     period = today.strftime("%Y-%m") if spec.model_period == "month" else str(today.year)
     values = [0.0] * count
     for variable in spec.amounts:
-        values = [a + float(b) for a, b in
-                  zip(values, _per_household(simulation, variable, period), strict=True)]
+        if spec.resident_tax_unit:
+            column = simulation.calculate(variable, period, map_to="person")
+            amounts = [column[row] for row in residents]
+        else:
+            amounts = _per_household(simulation, variable, period)
+        values = [a + float(b) for a, b in zip(values, amounts, strict=True)]
     flags = [True] * count
     if spec.eligible and spec.resident_only:
         people = simulation.calculate(spec.eligible, period)
