@@ -4,7 +4,6 @@ command of every language, after the folding the matcher uses, and points at the
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,6 @@ from bot.yamlsource import load_yaml
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
 LANGUAGES = ("en", "es", "vi", "pa", "hi")
-
-
-@pytest.fixture
-def flows(tmp_path) -> Path:
-    folder = tmp_path / "flows"
-    shutil.copytree(FLOWS, folder)
-    return folder
 
 
 def add_yes_word(folder: Path, lang: str, word: str) -> tuple[Path, int]:

@@ -10,16 +10,16 @@ programs shown must be the same in every language. After a deliberate change, re
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flow_copies import copy_flows, insert_before
 
 from bot.content import Content, load_content
 from bot.engine import step
-from bot.flow import FLOWS_DIR, RESULTS, Flow
+from bot.flow import RESULTS, Flow
 from bot.i18n.segments_report import said
 from bot.yamlsource import load_yaml
 
@@ -27,6 +27,7 @@ HERE = Path(__file__).parent
 PERSONAS = load_yaml(HERE / "personas.yaml")  # YAML 1.2 booleans: YES and NO stay words
 LANGUAGES = load_content().languages
 START = 1_800_000_000.0  # a fixed clock: one minute between messages, never idle
+STUDENT = "  - id: student\n"  # new questions go just before this one
 MAX_TURNS = 80
 
 
@@ -144,19 +145,10 @@ NEW_QUESTION = """\
 """
 
 
-def flows_with(tmp_path: Path, insert: str, before: str = "  - id: student\n") -> Path:
-    folder = tmp_path / "flows"
-    shutil.copytree(FLOWS_DIR, folder)
-    path = folder / "screener.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert before in text
-    path.write_text(text.replace(before, insert + before, 1), encoding="utf-8")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def content_with_a_new_question(tmp_path_factory):
-    return load_content(flows_with(tmp_path_factory.mktemp("edited"), NEW_QUESTION))
+    folder = copy_flows(tmp_path_factory.mktemp("edited"))
+    return load_content(insert_before(folder, STUDENT, NEW_QUESTION))
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -172,7 +164,7 @@ def test_a_new_optional_question_still_leads_every_persona_to_its_programs(
 
 def test_a_new_required_question_fails_naming_the_question(tmp_path):
     required = NEW_QUESTION.replace("    optional: true\n", "")
-    content = load_content(flows_with(tmp_path, required))
+    content = load_content(insert_before(copy_flows(tmp_path), STUDENT, required))
     with pytest.raises(PersonaError, match="no answer for question 'has_car'"):
         converse(content, "en", PERSONAS[0])
 

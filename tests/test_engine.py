@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import string
 from pathlib import Path
 
@@ -130,23 +129,15 @@ def test_anything_a_resident_texts_gets_a_reply_and_never_an_error(content):
         session = result.session or None
 
 
-@pytest.fixture
-def edited_flows(tmp_path):
-    """A copy of the shipped flows that a test may edit, and a loader for it."""
-    folder = tmp_path / "flows"
-    shutil.copytree(FLOWS, folder)
-    return folder
-
-
 def test_a_session_whose_question_was_removed_continues_from_the_next_open_question(
-        content, edited_flows):
+        content, flows):
     session = talk(content, "hi", "22", "95112").session  # now on household_size
-    screener = edited_flows / "screener.yaml"
+    screener = flows / "screener.yaml"
     text = screener.read_text(encoding="utf-8")
     start = text.index("  - id: household_size")
     end = text.index("  - id: has_children")
     screener.write_text(text[:start] + text[end:], encoding="utf-8")
-    edited = load_content(edited_flows)
+    edited = load_content(flows)
     result = step(edited, session, "3", NOW + 600)
     assert result.replies[0].startswith("We updated our questions.")
     assert result.session["question"] == "has_children"
@@ -154,12 +145,12 @@ def test_a_session_whose_question_was_removed_continues_from_the_next_open_quest
     assert result.session["answers"] == {"age": 22, "zip": "95112"}
 
 
-def test_a_session_whose_question_still_exists_just_goes_on_after_an_edit(content, edited_flows):
+def test_a_session_whose_question_still_exists_just_goes_on_after_an_edit(content, flows):
     session = talk(content, "hi", "22").session
-    screener = edited_flows / "screener.yaml"
+    screener = flows / "screener.yaml"
     screener.write_text(screener.read_text(encoding="utf-8").replace(
         "like 22.", "like 21."), encoding="utf-8")
-    result = step(load_content(edited_flows), session, "95112", NOW + 600)
+    result = step(load_content(flows), session, "95112", NOW + 600)
     assert result.session["answers"]["zip"] == "95112"
     assert "updated" not in result.replies[0]
 

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from flow_copies import edit
 
 from bot.lint import lint
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
-
-
-@pytest.fixture
-def flows(tmp_path) -> Path:
-    folder = tmp_path / "flows"
-    shutil.copytree(FLOWS, folder)
-    return folder
-
-
-def edit(path: Path, old: str, new: str) -> int:
-    """Replace `old` (which must appear once) and return the line number where it was."""
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return text[: text.index(old)].count("\n") + 1
 
 
 def errors(folder: Path) -> list[str]:

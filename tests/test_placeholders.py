@@ -4,11 +4,10 @@ is caught by `screener lint` instead of reaching residents as written."""
 from __future__ import annotations
 
 import ast
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from flow_copies import edit
 
 from bot.flow import FLOWS_DIR, REQUIRED_MESSAGES
 from bot.lint import lint
@@ -114,21 +113,6 @@ def test_the_scan_finds_senders_in_the_engine_readers_and_results():
 
 def test_every_placeholder_in_the_shipped_texts_is_filled():
     assert placeholder_problems(FLOWS_DIR) == []
-
-
-@pytest.fixture
-def flows(tmp_path) -> Path:
-    folder = tmp_path / "flows"
-    shutil.copytree(FLOWS_DIR, folder)
-    return folder
-
-
-def edit(path: Path, old: str, new: str) -> int:
-    """Replace `old` (which must appear once); the line number where it was."""
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return text[: text.index(old)].count("\n") + 1
 
 
 def errors(folder: Path) -> list[str]:

@@ -4,16 +4,13 @@ answer reader. A message carrying a crisis phrase is never read as an answer."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
+from flow_copies import remove_question
 
 from bot.content import load_content
 from bot.engine import step
 
 NOW = 1_800_000_000.0
-FLOWS = Path(__file__).resolve().parent.parent / "flows"
 HOURS = 3600
 
 
@@ -39,15 +36,9 @@ def test_a_crisis_after_hours_away_gets_help_not_the_welcome_back_offer(content)
 
 
 def test_a_crisis_right_after_a_flow_edit_gets_help_and_the_edit_is_noted_later(
-        content, tmp_path):
+        content, flows):
     session = talk(content, "hi", "22", "95112").session  # on household_size
-    folder = tmp_path / "flows"
-    shutil.copytree(FLOWS, folder)
-    screener = folder / "screener.yaml"
-    text = screener.read_text(encoding="utf-8")
-    start, end = text.index("  - id: household_size"), text.index("  - id: has_children")
-    screener.write_text(text[:start] + text[end:], encoding="utf-8")
-    edited = load_content(folder)
+    edited = load_content(remove_question(flows, "household_size", "has_children"))
     crisis = step(edited, session, "i want to die", NOW + 600)
     assert urgent_need(crisis) == "crisis"
     assert "We updated our questions" not in "\n".join(crisis.replies)

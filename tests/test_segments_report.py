@@ -3,13 +3,10 @@ questions (a new optional question, a new order) never breaks the report."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
+from flow_copies import copy_flows, insert_before
 
 from bot.content import load_content
-from bot.flow import FLOWS_DIR
 from bot.i18n.segments_report import report, screening
 
 NEW_QUESTION = """\
@@ -22,24 +19,13 @@ NEW_QUESTION = """\
 """
 
 
-def edited_flows(tmp_path: Path, before: str, insert: str) -> Path:
-    """A copy of flows/ with `insert` placed just before the line `before` in screener.yaml."""
-    folder = tmp_path / "flows"
-    shutil.copytree(FLOWS_DIR, folder)
-    flow = folder / "screener.yaml"
-    text = flow.read_text(encoding="utf-8")
-    assert before in text
-    flow.write_text(text.replace(before, insert + before, 1), encoding="utf-8")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def shipped():
     return load_content()
 
 
 def test_an_added_optional_question_still_gives_a_report(tmp_path):
-    content = load_content(edited_flows(tmp_path, "  - id: student\n", NEW_QUESTION))
+    content = load_content(insert_before(copy_flows(tmp_path), "  - id: student\n", NEW_QUESTION))
     table = report(content)
     assert "| `has_car` |" in table
     assert "whole screening, longest path" in table
@@ -48,7 +34,7 @@ def test_an_added_optional_question_still_gives_a_report(tmp_path):
 
 def test_the_longest_path_asks_a_new_conditional_question_and_the_shortest_does_not(
         tmp_path, shipped):
-    content = load_content(edited_flows(tmp_path, "  - id: student\n", NEW_QUESTION))
+    content = load_content(insert_before(copy_flows(tmp_path), "  - id: student\n", NEW_QUESTION))
     longest = screening(content, "en", longest=True)
     shortest = screening(content, "en", longest=False)
     assert "has_car" in longest.asked
@@ -59,7 +45,7 @@ def test_the_longest_path_asks_a_new_conditional_question_and_the_shortest_does_
 
 def test_the_shortest_path_skips_an_optional_question_it_cannot_avoid(tmp_path):
     unconditional = NEW_QUESTION.replace('    when: "age <= 24"\n', "")
-    content = load_content(edited_flows(tmp_path, "  - id: student\n", unconditional))
+    content = load_content(insert_before(copy_flows(tmp_path), "  - id: student\n", unconditional))
     shortest = screening(content, "en", longest=False)
     assert "has_car" in shortest.asked
 
@@ -69,7 +55,7 @@ def test_reordered_questions_are_answered_by_id_not_position(tmp_path):
         "  - id: pregnant\n    type: yes_no\n"
         '    ask: "Are you or someone in your home pregnant? Reply YES or NO."\n\n'
     )
-    folder = edited_flows(tmp_path, "  - id: household_size\n", pregnant)
+    folder = insert_before(copy_flows(tmp_path), "  - id: household_size\n", pregnant)
     flow = folder / "screener.yaml"
     text = flow.read_text(encoding="utf-8")
     original = text.split("  - id: pregnant\n")[2].split("\n\n", 1)[0]

@@ -1,0 +1,39 @@
+"""Copies of the shipped flows that a test may edit, as staff would, without touching the real
+ones: copy, replace a piece of text, insert before a line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from bot.flow import FLOWS_DIR
+
+
+def copy_flows(where: Path) -> Path:
+    """A fresh copy of flows/ inside `where`; returns the copy's folder."""
+    folder = where / "flows"
+    shutil.copytree(FLOWS_DIR, folder)
+    return folder
+
+
+def edit(path: Path, old: str, new: str) -> int:
+    """Replace `old` (which must appear once) and return the line number where it was."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return text[: text.index(old)].count("\n") + 1
+
+
+def insert_before(folder: Path, before: str, insert: str) -> Path:
+    """Put `insert` just before the line `before` of the copy's screener.yaml."""
+    edit(folder / "screener.yaml", before, insert + before)
+    return folder
+
+
+def remove_question(folder: Path, question_id: str, next_id: str) -> Path:
+    """Delete the question `question_id` (up to the question `next_id`) from the copy."""
+    path = folder / "screener.yaml"
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(f"  - id: {question_id}\n"), text.index(f"  - id: {next_id}\n")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    return folder
