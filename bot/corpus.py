@@ -191,7 +191,7 @@ def _what_happened(content: Content, case: Case, result: Step) -> str:
         return describe("asks", asks)
     if "answered" in kinds and case.at in session["answers"]:
         return describe("answer", session["answers"][case.at])
-    if "misunderstood" in kinds:
+    if "misunderstood" in kinds or "read_back_refused" in kinds:
         return "again"
     return f"something else ({', '.join(kinds) or 'no event'})"
 

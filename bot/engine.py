@@ -467,6 +467,7 @@ class _Turn:
         if says.understood and says.value is True:
             self._record(pending["value"], Reading(pending["value"]))
         elif says.understood:
+            self.events.append(Event("read_back_refused", {"question": self.question.id}))
             self.ask()
         else:
             self._on_answer(text)
