@@ -238,10 +238,6 @@ def _jobs(args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _agreement(args: argparse.Namespace) -> int:
     """Print per-program agreement between our rules and the model, with every reason."""
     from datetime import date
@@ -255,3 +251,8 @@ def _agreement(args: argparse.Namespace) -> int:
     if args.write:
         args.write.write_text(agreement_page(text, args), encoding="utf-8")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
