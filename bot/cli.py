@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -26,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     check = commands.add_parser("check", help="JSON household profile in, JSON programs out")
     check.add_argument("file", help="a JSON file, or - for standard input")
+    check.add_argument("--date", type=_day, default=None,
+                       help="apply the rules in force on this day, YYYY-MM-DD "
+                            "(default: today in San José)")
     check.set_defaults(handler=_check)
 
     lint = commands.add_parser("lint", help="check flows, rules and translations")
@@ -111,8 +115,16 @@ def _lines(stdin: TextIO, interactive: bool):
         yield line.rstrip("\n")
 
 
+def _day(text: str) -> date:
+    """A --date value, checked so a typo is a usage message rather than a traceback."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write YYYY-MM-DD") from None
+
+
 def _check(args: argparse.Namespace) -> int:
-    from bot.rules import load_rules
+    from bot.rules import load_rules, san_jose_date
 
     raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
     try:
@@ -124,6 +136,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{args.file}:1: the profile must be a JSON object of answers", file=sys.stderr)
         return 2
     rules = load_rules(flows_dir() / "programs.yaml")
+    day = args.date or san_jose_date()
     programs = [
         {
             "id": program.id,
@@ -132,10 +145,10 @@ def _check(args: argparse.Namespace) -> int:
             "apply": program.apply,
             "caution": program.caution,
         }
-        for program in rules.match(profile)
+        for program in rules.match(profile, on=day)
     ]
-    json.dump({"rules_version": rules.version, "programs": programs}, sys.stdout, indent=2,
-              ensure_ascii=False)
+    json.dump({"rules_version": rules.version, "date": day.isoformat(), "programs": programs},
+              sys.stdout, indent=2, ensure_ascii=False)
     print()
     return 0
 

@@ -8,16 +8,21 @@ It is pure: the only I/O is reading the rules file and its JSON Schema.
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import os
+import re
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.expressions import FUNCTIONS, Expression, ExpressionError, parse
-from bot.places import in_bay_area, in_home_county
+from bot.places import in_bay_area, in_california, in_home_county
 from bot.segments import non_gsm7
 from bot.yamlsource import Problem, SourceMap, YamlFileError, load_yaml, schema_problems
 
@@ -44,10 +49,42 @@ DESIGN_PROGRAM_IDS = frozenset({
 
 COUNTY = "in_santa_clara_county"
 BAY_AREA = "in_bay_area"
+CALIFORNIA = "in_california"
 ANNUAL_INCOME = "annual_income"
 TEXT_FIELDS = ("name", "summary", "details", "apply", "caution")
 SUMMARY_MAX = 35
 _RESERVED = frozenset(FUNCTIONS) | {"true", "false", "null", "True", "False", "None"}
+
+# Tables switch on San José's calendar, not the server's (which runs in UTC).
+SAN_JOSE = ZoneInfo("America/Los_Angeles")
+# `changes:` words and the month-day each names; None means no expected date.
+_SCHEDULES: dict[str, tuple[int, int] | None] = {
+    "by tax year": (1, 1),  # a tax year's limits are for the income earned that year
+    "by coverage year": (11, 1),  # open enrollment for next year's coverage starts 1 Nov
+    "when the law changes": None,
+}
+_LONG_AGO = "1900-01-01"  # stands in for a missing or broken date (always reported)
+_YEARLY = re.compile(r"yearly on (\d{2})-(\d{2})")
+
+
+def san_jose_date(epoch_seconds: float | None = None) -> date:
+    """The calendar date in San José at this moment (now when not given)."""
+    moment = time.time() if epoch_seconds is None else epoch_seconds
+    return datetime.fromtimestamp(moment, SAN_JOSE).date()
+
+
+def schedule_day(changes: str) -> tuple[int, int] | None:
+    """The (month, day) a `changes:` text names; None for "when the law changes".
+
+    Raises ValueError for anything else, so lint can say what is allowed."""
+    if changes in _SCHEDULES:
+        return _SCHEDULES[changes]
+    found = _YEARLY.fullmatch(changes)
+    if found is None:
+        raise ValueError(changes)
+    month, day = int(found[1]), int(found[2])
+    date(2001, month, day)  # a real day of every year (not 02-29), else ValueError
+    return month, day
 
 
 @dataclass(frozen=True)
@@ -80,30 +117,90 @@ class Guideline:
 
 
 @dataclass(frozen=True)
-class Limit:
-    """A dollar limit staff update yearly: one amount, or one per household size."""
+class LimitRow:
+    """One dated version of a limit: the figures in force from `effective` on."""
 
-    name: str
-    description: str
-    source: str
     effective: str
+    source: str
     line: int
     amount: float | None = None
     by_household_size: tuple[float, ...] = ()  # index 0 is 1 person
     each_extra_person: float | None = None
+    percent_of_guideline: float | None = None
+    guideline: Guideline | None = None
 
-    def value(self, household_size: int | None) -> float | None:
-        """The limit for this household; None when the table does not say (conditions are false)."""
+    @property
+    def starts(self) -> date:
+        return date.fromisoformat(self.effective)
+
+    def value(self, household_size: int | None, monthly: bool = False) -> float | None:
+        """The limit for this household; None when the row does not say (conditions are false)."""
         if self.amount is not None:
             return self.amount
         if household_size is None:
             return None
+        if self.guideline is not None and self.percent_of_guideline is not None:
+            yearly = self.guideline.amount(household_size) * self.percent_of_guideline / 100
+            return yearly / 12 if monthly else yearly
         largest = len(self.by_household_size)
         if household_size <= largest:
             return self.by_household_size[household_size - 1]
         if self.each_extra_person is None:
             return None
         return self.by_household_size[-1] + self.each_extra_person * (household_size - largest)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A limit whose figures change on the program's own date: rows, each with its date.
+
+    The row in force on a date is the latest one whose `effective` is on or before it."""
+
+    name: str
+    description: str
+    line: int
+    rows: tuple[LimitRow, ...]  # oldest first
+    changes: str | None = None  # "yearly on 10-01", "by tax year", ...
+    unit: str | None = None  # "month" or "year": needed by percent_of_guideline rows
+    counts_unborn_child: bool = False
+
+    @property
+    def source(self) -> str:
+        return self.rows[-1].source
+
+    @property
+    def effective(self) -> str:
+        return self.rows[-1].effective
+
+    def row_on(self, on: date | None = None) -> LimitRow | None:
+        """The row in force on that day (today in San José when not given)."""
+        day = on or san_jose_date()
+        in_force = [row for row in self.rows if row.starts <= day]
+        return in_force[-1] if in_force else None
+
+    def value(self, household_size: int | None, on: date | None = None) -> float | None:
+        """The limit for this household on that day; None before the first row."""
+        row = self.row_on(on)
+        return row.value(household_size, self.unit == "month") if row else None
+
+    def size_for(self, answers: Mapping[str, Any], household_size: int | None) -> int | None:
+        """The household size this limit counts: a pregnant resident's baby counts when asked."""
+        unborn = self.counts_unborn_child and answers.get("pregnant") is True
+        return household_size + 1 if household_size is not None and unborn else household_size
+
+    def next_change(self) -> date | None:
+        """When the row after the latest one is due, by `changes`; None when no date is known."""
+        try:
+            day = schedule_day(self.changes) if self.changes else None
+        except ValueError:
+            return None
+        if day is None:
+            return None
+        latest = self.rows[-1].starts
+        start = date(latest.year, *day)
+        if start > latest:
+            start = date(latest.year - 1, *day)
+        return date(start.year + 1, *day)
 
 
 @dataclass(frozen=True)
@@ -146,28 +243,33 @@ class Rules:
     path: str
     limits: tuple[Limit, ...] = ()
 
-    def facts(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+    def facts(self, answers: Mapping[str, Any], on: date | None = None) -> dict[str, Any]:
         """Answers plus county, annual income, fpl_pct_YEAR, limits and derived values.
 
+        Limits take the row in force `on` that day (today in San José when not given).
         Anything the input already gives (not None) wins, so a `screener check` profile can
         state a value directly; a computed value only fills what is missing or unknown.
         """
+        day = on or san_jose_date()
         values = dict(answers)
         size = _household_size(values.get("household_size"))
         _fill(values, COUNTY, lambda: in_home_county(_zip_text(values.get("zip"))))
         _fill(values, BAY_AREA, lambda: in_bay_area(_zip_text(values.get("zip"))))
+        _fill(values, CALIFORNIA, lambda: in_california(_zip_text(values.get("zip"))))
         _fill(values, ANNUAL_INCOME, lambda: _yearly(values.get("monthly_income")))
         for guideline in self.guidelines:
             _fill(values, guideline.name, lambda g=guideline: _percent(values, g, size))
         for limit in self.limits:
-            _fill(values, limit.name, lambda lim=limit: lim.value(size))
+            _fill(values, limit.name,
+                  lambda lim=limit: lim.value(lim.size_for(values, size), day))
         for item in self.derived:
             _fill(values, item.name, lambda d=item: _evaluate(d.expression, values))
         return values
 
-    def match(self, answers: Mapping[str, Any]) -> list[Program]:
-        """Programs whose condition holds, most valuable first (file order breaks ties)."""
-        facts = self.facts(answers)
+    def match(self, answers: Mapping[str, Any], on: date | None = None) -> list[Program]:
+        """Programs whose condition holds on that day, most valuable first (file order breaks
+        ties). The day is today in San José when not given."""
+        facts = self.facts(answers, on)
         matched = [program for program in self.programs if program.when.holds(facts)]
         return sorted(matched, key=lambda program: -program.rank_value)
 
@@ -237,16 +339,20 @@ def load_rules(path: str | Path | None = None) -> Rules:
     return reader.rules()
 
 
-def lint_rules(path: str | Path, asked_answer_ids: set[str] | None) -> list[Problem]:
+def lint_rules(
+    path: str | Path, asked_answer_ids: set[str] | None, today: date | None = None
+) -> list[Problem]:
     """Every problem staff should fix, errors and warnings, each with its line.
 
     `asked_answer_ids` is None when the questions themselves cannot be read: names in
-    conditions are then not checked (every one would look unknown)."""
+    conditions are then not checked (every one would look unknown). A table whose next
+    figures were due by `today` (San José's today when not given) draws a warning."""
     try:
         reader = _read(Path(path))
     except YamlFileError as error:
         return error.problems
     reader.lint(asked_answer_ids)
+    reader.check_due(today or san_jose_date())
     return reader.problems
 
 
@@ -321,9 +427,47 @@ class _Reader:
             seen.add(guideline.year)
 
     def limit(self, name: str, node: SourceMap, line: int) -> Limit:
+        """A limit with `rows:`, or the one-row form (figures, source, effective at the top)."""
+        figures = ("amount", "by_household_size", "each_extra_person", "percent_of_guideline",
+                   "guideline")
+        if "rows" in node:
+            for key in (*figures, "source", "effective"):
+                if key in node:
+                    self.problem(node.line_of(key), f"limit '{name}': with rows, put {key} in "
+                                                    "a row, not at the top")
+            rows = [self.limit_row(name, row, row.line) for row in node["rows"]]
+        else:
+            for key in ("source", "effective"):
+                if key not in node:
+                    self.problem(line, f"limit '{name}': give {key} (or rows, each with its "
+                                       "effective date and source)")
+            rows = [self.limit_row(name, node, line)]
+        self.check_row_dates(name, rows)
+        unit = node.get("unit")
+        if unit is None and any(row.percent_of_guideline is not None for row in rows):
+            self.problem(line, f"limit '{name}': a percent of the guideline needs unit: "
+                               "\"month\" or \"year\"")
+        changes = node.get("changes")
+        if changes is not None:
+            try:
+                schedule_day(changes)
+            except ValueError:
+                self.problem(node.line_of("changes"),
+                             f"limit '{name}': changes: {changes!r} is not a schedule I know: "
+                             "write \"yearly on MM-DD\", \"by tax year\", \"by coverage year\" "
+                             "or \"when the law changes\"")
+        return Limit(
+            name=name, description=node["description"], line=line, rows=tuple(rows),
+            changes=changes, unit=unit, counts_unborn_child=node.get("counts_unborn_child", False),
+        )
+
+    def limit_row(self, name: str, node: SourceMap, line: int) -> LimitRow:
         table = node.get("by_household_size") or {}
-        if ("amount" in node) == bool(table):
-            self.problem(line, f"limit '{name}': give either amount or by_household_size")
+        given = [key for key in ("amount", "by_household_size", "percent_of_guideline")
+                 if node.get(key) is not None]
+        if len(given) != 1:
+            self.problem(line, f"limit '{name}': give one of amount, by_household_size or "
+                               "percent_of_guideline")
         if "each_extra_person" in node and not table:
             self.problem(node.line_of("each_extra_person"),
                          f"limit '{name}': each_extra_person needs by_household_size")
@@ -334,16 +478,44 @@ class _Reader:
                          f"limit '{name}': list every household size from 1 up with no gaps "
                          f"(found {listed})")
         amounts = {int(size): amount for size, amount in table.items()}
-        return Limit(
-            name=name, description=node["description"], source=node["source"],
-            effective=node["effective"], line=line, amount=node.get("amount"),
+        guideline = None
+        if ("percent_of_guideline" in node) != ("guideline" in node):
+            self.problem(line, f"limit '{name}': percent_of_guideline and guideline (the "
+                               "year) go together")
+        elif "guideline" in node:
+            years = {g.year: g for g in self.guidelines}
+            guideline = years.get(node["guideline"])
+            if guideline is None:
+                self.problem(node.line_of("guideline"),
+                             f"limit '{name}': no {node['guideline']} guideline under "
+                             "poverty_guidelines")
+        effective = node.get("effective", _LONG_AGO)
+        try:
+            date.fromisoformat(effective)
+        except ValueError:
+            self.problem(node.line_of("effective"), f"limit '{name}': {effective} is not a "
+                                                    "real date")
+            effective = _LONG_AGO
+        return LimitRow(
+            effective=effective, source=node.get("source", ""),
+            line=line, amount=node.get("amount"),
             by_household_size=tuple(amounts[size] for size in sorted(amounts)),
             each_extra_person=node.get("each_extra_person"),
+            percent_of_guideline=node.get("percent_of_guideline"), guideline=guideline,
         )
+
+    def check_row_dates(self, name: str, rows: list[LimitRow]) -> None:
+        """Rows go oldest first, one per date, so the row in force is never ambiguous."""
+        for earlier, later in itertools.pairwise(rows):
+            if not earlier.starts < later.starts:
+                self.problem(later.line, f"limit '{name}': rows go oldest first, one per "
+                                         f"date ({later.effective} is not after "
+                                         f"{earlier.effective})")
 
     def check_names(self, derived: SourceMap) -> None:
         """A derived value or limit must not hide a built-in value or one another."""
-        builtins = {COUNTY, BAY_AREA, ANNUAL_INCOME} | {g.name for g in self.guidelines}
+        builtins = {COUNTY, BAY_AREA, CALIFORNIA, ANNUAL_INCOME}
+        builtins |= {g.name for g in self.guidelines}
         limit_names = {limit.name for limit in self.limits}
         clashes = [(limit.name, limit.line) for limit in self.limits]
         clashes += [(name, derived.line_of(name)) for name in derived]
@@ -387,11 +559,19 @@ class _Reader:
                                    "(others rely on those ids)", "warning")
             seen.add(program_id)
 
+    def check_due(self, today: date) -> None:
+        """Warn when a table's next figures were due by today, before residents are hurt."""
+        for limit in self.limits:
+            due = limit.next_change()
+            if due is not None and due <= today:
+                self.problem(limit.line, f"{limit.name}: a new row was expected on "
+                                         f"{due.isoformat()}; add the new figures", "warning")
+
     # Checks that need to know which answers the question flows ask (lint only).
 
     def lint(self, asked_answer_ids: set[str] | None) -> None:
         self.reads_are_checked = asked_answer_ids is not None
-        known = set(asked_answer_ids or ()) | {COUNTY, BAY_AREA, ANNUAL_INCOME}
+        known = set(asked_answer_ids or ()) | {COUNTY, BAY_AREA, CALIFORNIA, ANNUAL_INCOME}
         known |= {g.name for g in self.guidelines} | {limit.name for limit in self.limits}
         later = {item.name for item in self.derived}
         for item in self.derived:
