@@ -28,6 +28,9 @@ ENVIRONMENT = (
     "SIMULATOR",
 )
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+# Twilio's form is a few KB (1,600 characters of text, percent-encoded, and up to ten media
+# URLs). Anything larger is refused (413) before Werkzeug parses it, signature or not.
+MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -37,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     if config is None:
         config = {name: os.environ[name] for name in ENVIRONMENT if os.environ.get(name)}
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES)
     app.config.from_mapping(config)
     secret = app.config.get("SCREENER_SECRET")
     if not secret:

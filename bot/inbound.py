@@ -34,7 +34,10 @@ from bot.store import KEEP, Change, Snapshot, Store, Ttl, contact_id
 from worker import engine_jobs
 
 log = logging.getLogger(__name__)
-_SID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Twilio's message SIDs: SM (SMS, WhatsApp) or MM (MMS) and 32 hex digits. Nothing looser: a
+# signed request replays as a "new" message when a field's name and value move into the SID.
+_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
+_COUNT = re.compile(r"[0-9]{1,2}")  # NumMedia: Twilio sends at most 10
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class Message:
             address=form.get("From") or "",
             body=form.get("Body") or "",
             sid=sid if _SID.fullmatch(sid) else None,
-            media=int(media) if media.isdigit() else 0,
+            media=int(media) if _COUNT.fullmatch(media) else 0,
             opt_out_type=form.get("OptOutType") or None,
         )
 
@@ -112,8 +115,9 @@ class Textline:
 
     def handle(self, message: Message, request_id: str = "-") -> list[str]:
         """The replies to send back. Never raises: on any failure, a short apology."""
-        if not message.address:
-            log.warning("request=%s message without a sender ignored", request_id)
+        if not message.address or message.sid is None:
+            log.warning("request=%s message without a sender or a Twilio MessageSid ignored",
+                        request_id)
             return []
         contact = self.contact(message.address)
         started = time.perf_counter()

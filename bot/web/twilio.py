@@ -113,6 +113,14 @@ def status() -> tuple[str, int]:
     return "", 204
 
 
+@bp.app_errorhandler(413)
+def too_large(error: Exception) -> tuple[Response, int]:
+    """A body far above anything Twilio sends: refused unread, still with valid TwiML."""
+    log.warning("request=%s %s refused: body over %s bytes", request_id(), request.path,
+                current_app.config.get("MAX_CONTENT_LENGTH"))
+    return twiml([]), 413
+
+
 @bp.errorhandler(500)
 def apologise(error: Exception) -> Response:
     """The last line of defence: Twilio never gets a 5xx, the resident gets an apology."""
