@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import shutil
+import time
 from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
+from threading import Barrier, Event
 
 import pytest
 from phone import Phone, make_app
 
+from bot import inbound
 from bot.content import load_content
 from bot.flow import FLOWS_DIR
+from bot.store import Ttl
 
 pytest_plugins = ["redis_server"]
 QUESTIONS = 20
@@ -97,3 +100,108 @@ def test_twenty_messages_sent_at_once_are_all_applied_one_after_the_other(real_r
         number = int(question[1:])
         if number < QUESTIONS:
             assert said[body] == [f"Question {number + 1}?"]
+
+
+@pytest.mark.redis_server
+def test_a_turn_that_outlives_its_lock_never_overwrites_the_turn_after_it(real_redis, content,
+                                                                        monkeypatch):
+    app = make_app(real_redis, content)
+    line = app.extensions["textline"]
+    line.store.ttl = Ttl(lock=0.3, lock_wait=5)
+    phone = Phone(app)
+    phone.text("hello")
+    slow_started, fast_done = Event(), Event()
+    real_step = inbound.step
+
+    def step(content, session, text, now, **kwargs):
+        if text == "22":  # the slow turn: stalls past its lock's timeout
+            slow_started.set()
+            fast_done.wait(10)
+        return real_step(content, session, text, now, **kwargs)
+
+    monkeypatch.setattr(inbound, "step", step)
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(Phone(app).text, "22")
+        assert slow_started.wait(10)
+        fast = Phone(app).text("23")  # takes the lock once it times out
+        fast_done.set()
+        slow_said = slow.result(timeout=20)
+
+    session = phone.session
+    assert session["answers"]["age"] == 23
+    assert [step["id"] for step in session["trail"]] == ["age"]
+    assert fast != slow_said and content.message("en", "sorry_error") not in fast
+
+
+def stored_sids(redis, contact, sids):
+    """The MessageSids whose replies are kept, whatever the layout (keys or hash fields)."""
+    found = set()
+    for name in redis.keys(f"sj:{{{contact}}}:*"):
+        text = name.decode()
+        found |= {sid for sid in sids if sid in text}
+        if redis.type(name) == b"hash":
+            found |= {sid for sid in sids if redis.hexists(name, sid)}
+        if redis.type(name) == b"zset":
+            found |= {sid for sid in sids if redis.zscore(name, sid) is not None}
+    return found
+
+
+def holder_pttl(redis, contact, sid):
+    """Milliseconds left for the key that keeps this MessageSid's reply."""
+    for name in redis.keys(f"sj:{{{contact}}}:*"):
+        if sid in name.decode() or (redis.type(name) == b"hash" and redis.hexists(name, sid)):
+            return redis.pttl(name)
+    return None
+
+
+def test_sixty_messages_keep_a_bounded_number_of_replies(redis_client, text_flow):
+    app = make_app(redis_client, text_flow, RATE_LIMIT_PER_MINUTE="1000")
+    phone = Phone(app)
+    sids = [f"SM{n:032x}" for n in range(1, 61)]
+    for sid in sids:
+        phone.text("an answer", sid=sid)
+    kept = stored_sids(redis_client, phone.contact, sids)
+    assert sids[-1] in kept
+    assert len(kept) <= 25, len(kept)
+    assert all(redis_client.ttl(name) > 0
+               for name in redis_client.keys(f"sj:{{{phone.contact}}}:*"))
+
+
+def test_a_kept_reply_expires_on_time_however_many_messages_follow(redis_client, text_flow):
+    app = make_app(redis_client, text_flow)
+    phone = Phone(app)
+    sid = "SM" + "d" * 32
+    phone.text("an answer", sid=sid)
+    left = holder_pttl(redis_client, phone.contact, sid)
+    assert 0 < left <= 86400 * 1000
+    for _ in range(3):
+        time.sleep(0.01)
+        phone.text("an answer")
+    assert holder_pttl(redis_client, phone.contact, sid) < left
+
+
+def test_restart_forgets_the_replies_given_before_it(redis_client, text_flow):
+    app = make_app(redis_client, text_flow)
+    phone = Phone(app)
+    before = [f"SM{n:032x}" for n in range(1, 4)]
+    for sid in before:
+        phone.text("an answer", sid=sid)
+    restart = "SM" + "c" * 32
+    said = phone.text("RESTART", sid=restart)
+    assert stored_sids(redis_client, phone.contact, before) == set()
+    assert phone.text("RESTART", sid=restart) == said  # its own reply is kept
+    trail = phone.session["trail"]
+    phone.text("an answer", sid=before[0])  # long gone: a new message now
+    assert len(phone.session["trail"]) == len(trail) + 1
+
+
+def test_a_rate_limited_message_is_not_marked_as_seen(redis_client,
+                                                      text_flow):
+    app = make_app(redis_client, text_flow, RATE_LIMIT_PER_MINUTE="3")
+    phone = Phone(app)
+    for _ in range(3):
+        phone.text("an answer")
+    limited = ["SM" + digit * 32 for digit in "ef"]
+    for sid in limited:
+        phone.text("an answer", sid=sid)
+    assert stored_sids(redis_client, phone.contact, limited) == set()
