@@ -8,7 +8,9 @@ whether WhatsApp's 24-hour window is open (bot/window.py).
 A lock rather than WATCH/MULTI: a turn has effects outside its own keys (STOP deletes queued
 RQ jobs), and under a burst from one person optimistic retries would re-run the engine again
 and again; with a lock the messages wait their turn and run one after the other. The lock's
-timeout frees a contact whose holder crashed; the final write is still one transaction.
+timeout frees a contact whose holder crashed; the final write is still one transaction, and
+it is fenced by the lock's token (bot/store.py): a turn that outlived its lock fails instead of
+overwriting the turn after it.
 """
 
 from __future__ import annotations
@@ -91,6 +93,9 @@ class ContactMemory:
             return self._items.get(contact, ("en", False))
 
 
+LIMITED = {verdict.value for verdict in ratelimit.Verdict} - {ratelimit.Verdict.OK.value}
+
+
 class ContactBusy(Exception):
     """The contact's lock stayed taken longer than we can keep Twilio waiting."""
 
@@ -137,17 +142,18 @@ class Textline:
         return [] if stopped else [self.content.message(lang, "sorry_error")]
 
     @contextmanager
-    def _locked(self, contact: str) -> Iterator[None]:
+    def _locked(self, contact: str) -> Iterator[bytes]:
+        """Hold the contact's lock; yields its token, which fences the turn's commit."""
         lock = self.store.lock(contact)
         if not lock.acquire():
             raise ContactBusy(contact[:8])
         try:
-            yield
+            yield lock.local.token
         finally:
             _release(lock)
 
     def _locked_turn(self, contact: str, message: Message) -> tuple[list[str], str]:
-        with self._locked(contact):
+        with self._locked(contact) as token:
             now = self.clock()
             if message.channel == "whatsapp":
                 window.note_inbound(self.store.redis, contact, now)
@@ -156,8 +162,11 @@ class Textline:
                 self.store.count(now, ["duplicate"])
                 return found.seen, "duplicate"
             change, jobs = self._turn(contact, message, found, now)
+            limited = bool(set(change.counts) & LIMITED)
             change = replace(change, counts=(f"inbound:{message.channel}", *change.counts))
-            self.store.commit(contact, change, now, message.sid)
+            # A limited message is not marked seen: its redelivery deserves a real answer.
+            self.store.commit(contact, change, now, None if limited else message.sid,
+                              kept=found.kept, token=token)
             self._enqueue(contact, message, jobs, now)
         self._remember(contact, found, change)
         return change.replies, ",".join(change.counts[1:]) or "quiet"
@@ -197,8 +206,9 @@ class Textline:
         # OptOutType=HELP may come from a keyword the flow does not list: say it the flow's way.
         text = self._command_word("help") if kind == "help" else message.body
         result = step(self.content, found.session, text, now, channel=message.channel)
-        return Change(result.replies, session=result.session,
-                      counts=funnel(result.events)), result.jobs
+        restarted = any(event.kind == "restarted" for event in result.events)
+        return Change(result.replies, session=result.session, counts=funnel(result.events),
+                      forget_replies=restarted), result.jobs
 
     def _opt_out(self, contact: str, message: Message, lang: str, now: float) -> Change:
         optout.cancel_jobs(self.store.redis, contact)
@@ -227,8 +237,8 @@ class Textline:
     def opt_out_after_failure(self, address: str) -> None:
         """Twilio refused a send with 21610: the number opted out where we could not see it."""
         contact = self.contact(address)
-        with self._locked(contact):
-            optout.opt_out_now(self.store, contact, self.clock(), "opted_out_by_carrier")
+        with self._locked(contact) as token:
+            optout.opt_out_now(self.store, contact, self.clock(), "opted_out_by_carrier", token)
         self.memory.remember(contact, self.memory.recall(contact)[0], stopped=True)
 
 

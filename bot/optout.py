@@ -90,10 +90,13 @@ def cancel_jobs(redis: Redis, contact: str) -> None:
     redis.delete(jobs_key)
 
 
-def opt_out_now(store: Store, contact: str, now: float, reason: str) -> None:
-    """Opt a contact out outside a turn: Twilio refused a send to it with 21610."""
+def opt_out_now(store: Store, contact: str, now: float, reason: str,
+                token: bytes | None = None) -> None:
+    """Opt a contact out outside a turn: Twilio refused a send to it with 21610.
+
+    `token` is the contact's lock token when the caller holds the lock (fences the write)."""
     found = store.snapshot(contact, None)
     lang = (found.session or found.opt_out or {}).get("lang", "en")
     cancel_jobs(store.redis, contact)
     store.commit(contact, Change([], session=None, opt_out={"at": now, "lang": lang},
-                                 counts=(reason,)), now)
+                                 counts=(reason,)), now, kept=found.kept, token=token)

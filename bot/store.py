@@ -8,7 +8,8 @@ slot, so a turn reads it in one round trip and writes it in one MULTI.
     sj:{<contact>}:session       JSON session                            retention
     sj:{<contact>}:optout        JSON {"at", "lang"} while opted out      opt-out retention
     sj:{<contact>}:lock          the per-contact turn lock               lock timeout
-    sj:{<contact>}:replies       hash: MessageSid -> JSON replies given   seen window
+    sj:{<contact>}:replies       sorted set: recent MessageSids by time   seen window
+    sj:{<contact>}:replies:<sid> JSON replies given to that message      seen window
     sj:{<contact>}:rate          sorted set of recent message times      rate window
     sj:{<contact>}:rate:notice   set once a flood got its notice         rate window
     sj:{<contact>}:jobs          set of the contact's queued RQ job ids   retention
@@ -25,8 +26,14 @@ slot, so a turn reads it in one round trip and writes it in one MULTI.
     sj:stats:{<YYYY-MM-DD>}      hash: funnel event -> count              stats retention
     sj:delivery:{<YYYY-MM-DD>}   hash: delivery status -> count           stats retention
 
-Replies sit in one hash rather than a key per MessageSid so that STOP can erase them with
-the session (they may quote answers).
+Each reply lives under its own key with its own fixed lifetime (never slid by later messages),
+listed in `replies` so that a turn can trim them to the last `REPLIES_KEPT` and STOP or
+RESTART can erase them (they may quote answers). The snapshot reads that list in the same
+round trip as the rest, so trimming costs no extra read.
+
+A turn's commit is fenced by its lock: it WATCHes the lock key and checks the token it holds,
+so a turn that outlived its lock (a slow Redis, a paused process) fails instead of overwriting
+the session that the next turn already saved.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from zoneinfo import ZoneInfo
 
 from redis import Redis
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import WatchError
 from redis.lock import Lock
 from redis.retry import Retry
 
@@ -52,6 +60,13 @@ CITY_TIME = ZoneInfo("America/Los_Angeles")
 STATS_SECONDS = 400 * 86400  # a year of daily counters plus a margin for year-on-year reports
 _CHANNEL_PREFIX = re.compile(r"^(whatsapp|sms):", re.IGNORECASE)
 _PUNCTUATION = re.compile(r"[\s().-]")
+# Replies kept for redeliveries: Twilio redelivers the latest messages within minutes, and a
+# contact sends at most RATE_LIMIT_PER_MINUTE (20) a minute, so 20 covers every real retry.
+REPLIES_KEPT = 20
+
+
+class LockLost(Exception):
+    """The turn's lock timed out and may be someone else's now: its writes must not land."""
 
 
 def connect(url: str) -> Redis:
@@ -102,7 +117,7 @@ class Ttl:
 
     retention: int = 30 * 86400  # everything about a contact, after its last message
     opt_out: int = 400 * 86400  # a suppression record must outlive the conversation it ended
-    seen: int = 86400  # Twilio redeliveries come within seconds; a day is generous
+    seen: int = 3600  # Twilio redelivers within minutes; an hour is generous
     lock: float = 10  # a crashed holder blocks its contact at most this long
     lock_wait: float = 5  # well inside Twilio's 15 s
 
@@ -131,6 +146,7 @@ class Change:
     session: dict[str, Any] | Keep | None = KEEP  # None erases it
     opt_out: dict[str, Any] | Keep | None = KEEP  # a record opts out, None opts back in
     counts: tuple[str, ...] = ()
+    forget_replies: bool = False  # RESTART: earlier replies quote answers that are gone
 
 
 @dataclass(frozen=True)
@@ -140,6 +156,7 @@ class Snapshot:
     seen: list[str] | None
     opt_out: dict[str, Any] | None
     session: dict[str, Any] | None
+    kept: tuple[tuple[str, float], ...] = ()  # (MessageSid, time) of replies kept, oldest first
 
 
 class Store:
@@ -154,36 +171,77 @@ class Store:
 
     def snapshot(self, contact: str, sid: str | None) -> Snapshot:
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hget(key(contact, "replies"), sid or "-")
-        pipe.mget(key(contact, "optout"), key(contact, "session"))
-        seen, (opt_out, session) = pipe.execute()
+        pipe.mget(key(contact, "optout"), key(contact, "session"), _reply_key(contact, sid))
+        pipe.zrange(key(contact, "replies"), 0, -1, withscores=True)
+        (opt_out, session, seen), kept = pipe.execute()
         return Snapshot(
             seen=_json(seen) if sid else None,
             opt_out=_json(opt_out),
             session=_json(session),
+            kept=tuple((_text(name), score) for name, score in kept),
         )
+
+    def seen(self, contact: str, sid: str) -> list[str] | None:
+        """The replies a MessageSid got, if its turn was saved."""
+        return _json(self.redis.get(_reply_key(contact, sid)))
 
     def opt_out_record(self, contact: str) -> dict[str, Any] | None:
         return _json(self.redis.get(key(contact, "optout")))
 
-    def commit(self, contact: str, change: Change, now: float, sid: str | None = None) -> None:
+    def commit(self, contact: str, change: Change, now: float, sid: str | None = None, *,
+               kept: Iterable[tuple[str, float]] | None = None,
+               token: bytes | None = None) -> None:
         """Write a turn all at once: a redelivered MessageSid then finds either nothing (and
-        runs the turn) or everything (and gets the same replies)."""
-        pipe = self.redis.pipeline(transaction=True)
-        replies = key(contact, "replies")
-        if change.session is None:  # erased: so are the replies that quoted it
-            pipe.delete(key(contact, "session"), replies)
-        elif change.session is not KEEP:
-            pipe.set(key(contact, "session"), _dump(change.session), ex=self.ttl.retention)
-        if change.opt_out is None:
-            pipe.delete(key(contact, "optout"))
-        elif change.opt_out is not KEEP:
-            pipe.set(key(contact, "optout"), _dump(change.opt_out), ex=self.ttl.opt_out)
-        if sid:
-            pipe.hset(replies, sid, _dump(change.replies))
-            pipe.expire(replies, self.ttl.seen)
-        _count(pipe, stats_key(now), change.counts)
-        pipe.execute()
+        runs the turn) or everything (and gets the same replies).
+
+        `kept` is the snapshot's list of kept replies (to trim; read here when not given);
+        `token` the turn's lock token: the write lands only while that lock is still this
+        turn's (else LockLost)."""
+        if kept is None:
+            kept = [(_text(name), at) for name, at in
+                    self.redis.zrange(key(contact, "replies"), 0, -1, withscores=True)]
+        with self.redis.pipeline(transaction=True) as pipe:
+            if token is not None:
+                pipe.watch(key(contact, "lock"))
+                if pipe.get(key(contact, "lock")) != token:
+                    raise LockLost(contact[:8])
+                pipe.multi()
+            forget = change.session is None or change.forget_replies
+            self._write_replies(pipe, contact, change.replies if sid else None, sid, now,
+                                list(kept), forget)
+            if change.session is None:
+                pipe.delete(key(contact, "session"))
+            elif change.session is not KEEP:
+                pipe.set(key(contact, "session"), _dump(change.session), ex=self.ttl.retention)
+            if change.opt_out is None:
+                pipe.delete(key(contact, "optout"))
+            elif change.opt_out is not KEEP:
+                pipe.set(key(contact, "optout"), _dump(change.opt_out), ex=self.ttl.opt_out)
+            _count(pipe, stats_key(now), change.counts)
+            try:
+                pipe.execute()
+            except WatchError:
+                raise LockLost(contact[:8]) from None
+
+    def _write_replies(self, pipe: Any, contact: str, replies: list[str] | None,
+                       sid: str | None, now: float, kept: list[tuple[str, float]],
+                       forget: bool) -> None:
+        """Keep this message's replies; drop those erased, expired or beyond REPLIES_KEPT."""
+        index = key(contact, "replies")
+        if forget:
+            drop = [name for name, _ in kept]
+        else:
+            fresh = [name for name, at in kept if at > now - self.ttl.seen and name != sid]
+            room = REPLIES_KEPT - (1 if replies is not None else 0)
+            keep = set(fresh[-room:] if room > 0 else [])
+            drop = [name for name, _ in kept if name not in keep and name != sid]
+        if drop:
+            pipe.delete(*(_reply_key(contact, name) for name in drop))
+            pipe.zrem(index, *drop)
+        if replies is not None and sid:
+            pipe.set(_reply_key(contact, sid), _dump(replies), ex=self.ttl.seen)
+            pipe.zadd(index, {sid: now})
+            pipe.expire(index, self.ttl.seen)  # holds only the last hour's MessageSids
 
     def count(self, now: float, fields: Iterable[str], table: str = "stats") -> None:
         pipe = self.redis.pipeline(transaction=False)
@@ -197,6 +255,14 @@ def _count(pipe: Any, name: str, fields: Iterable[str]) -> None:
         pipe.hincrby(name, field, 1)
     if fields:
         pipe.expire(name, STATS_SECONDS)
+
+
+def _reply_key(contact: str, sid: str | None) -> str:
+    return key(contact, f"replies:{sid or '-'}")
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def _json(raw: bytes | str | None) -> Any:
