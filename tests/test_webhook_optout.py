@@ -12,7 +12,7 @@ from worker_kit import recipient, run_worker
 
 from bot import optout, outbox
 from bot.engine import new_session, step
-from bot.store import Change
+from bot.store import Change, Ttl
 from worker import outbound
 from worker.queues import OUTBOUND
 
@@ -56,17 +56,46 @@ def test_every_stop_word_of_every_language_stops(redis_client, content, mode):
         assert phone.store.opt_out_record(phone.contact) is not None, word
 
 
-def test_a_stopped_contact_gets_no_reply_at_all_until_start(app_mode, content):
+def test_a_stopped_contact_gets_no_reply_but_help_until_start(app_mode, content):
     phone = Phone(app_mode)
     phone.text("hello")
     phone.text("STOP")
-    for body in ("hello", "22", "HELP", "restart", ""):
+    for body in ("hello", "22", "restart", ""):
         assert phone.text(body) == [], body
     assert phone.session is None
     said = phone.text("START")
     assert said[0].startswith(content.message("en", "started"))
     assert phone.store.opt_out_record(phone.contact) is None
     assert phone.session["stage"] == "asking"
+
+
+@pytest.mark.parametrize(("mode", "answered"), [("app", True), ("twilio", False)])
+def test_help_from_a_stopped_contact_is_answered_where_twilio_does_not(redis_client, content,
+                                                                        mode, answered):
+    """On a short code nobody else answers HELP, and carriers require an answer even after
+    STOP; on long codes Twilio answers it itself."""
+    phone = Phone(make_app(redis_client, content, OPT_OUT_MODE=mode))
+    phone.text("hello")
+    phone.text("STOP")
+    said = phone.text("HELP")
+    assert (content.message("en", "help") in "\n".join(said)) is answered
+    assert answered or said == []
+    assert phone.store.opt_out_record(phone.contact) is not None
+    assert phone.session is None
+
+
+@pytest.mark.parametrize("mode", ["twilio", "app"])
+@pytest.mark.parametrize("sentence", ["please stop texting me", "Unsubscribe me",
+                                      "stop texting me now"])
+def test_stopping_in_a_sentence_opts_out_through_the_webhook(redis_client, content, mode,
+                                                            sentence):
+    phone = Phone(make_app(redis_client, content, OPT_OUT_MODE=mode))
+    phone.text("hello")
+    phone.answer_current_question()
+    assert phone.text(sentence) == [content.message("en", "stopped")]  # Twilio did not act
+    assert phone.store.opt_out_record(phone.contact) is not None
+    assert phone.session is None
+    assert phone.text("hello") == []
 
 
 def test_start_in_twilio_mode_resubscribes_quietly_then_the_flow_starts_again(app, content):
@@ -161,3 +190,22 @@ def test_a_21610_status_callback_opts_the_contact_out(app):
     assert response.status_code == 204
     assert phone.store.opt_out_record(phone.contact) is not None
     assert replies(phone.post("hello")) == []
+
+
+def test_a_21610_status_callback_while_the_contact_is_busy_still_opts_them_out(app):
+    phone = Phone(app)
+    phone.text("hello")
+    line = app.extensions["textline"]
+    line.store.ttl = Ttl(lock_wait=0.1)
+    busy = line.store.lock(phone.contact)
+    assert busy.acquire()  # a turn of this contact is running
+    form = {"MessageSid": "SM" + "4" * 32, "MessageStatus": "failed", "ErrorCode": "21610",
+            "To": NUMBER, "From": "+14085550000"}
+    response = app.test_client().post(
+        "/twilio/status", data=form,
+        headers={"X-Twilio-Signature": sign("http://localhost/twilio/status", form)})
+    assert response.status_code in (200, 204)
+    assert phone.store.opt_out_record(phone.contact) is not None
+    busy.release()
+    assert replies(phone.post("hello")) == []
+    assert phone.session is None
