@@ -17,8 +17,10 @@ from typing import Any
 
 from bot import results
 from bot.content import Content
+from bot.expressions import Expression, parse
 from bot.flow import RESULTS, Question, applies
 from bot.language import detect
+from bot.places import in_california
 from bot.questions import Context, Reading, reader_for
 from bot.questions.normalize import ascii_digits, bare, contains_phrase, matches_phrase
 from bot.rules import san_jose_date
@@ -33,6 +35,33 @@ DEFAULT_RETRY = {
     "number": "retry_number", "money": "retry_money", "yes_no": "retry_yes_no",
     "choice": "retry_choice", "zip": "retry_zip", "text": "retry_text",
 }
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """Answers that cannot all be true: ask `ask` once more, saying `say` (a message key)
+    instead of its question. Asked once: a resident who gives the same answer is believed."""
+
+    id: str
+    when: Expression
+    ask: str
+    say: str
+
+
+# In order; each is tried after every answer (flows/README.md, "Households that make sense").
+RECHECKS = (
+    Recheck("child_in_household_of_one", parse("household_size == 1 and has_children == true"),
+            "household_size", "recheck_household_child"),
+    # The resident would have been under 12 when the child was born (a sibling they raise
+    # is possible: they confirm by giving the same age again).
+    Recheck("child_older_than_possible", parse("youngest_child_age > age - 12"),
+            "youngest_child_age", "recheck_child_age"),
+    # Under $50 a person a month: often a week's pay or one person's share. Amounts under
+    # $100 were already read back by the money reader.
+    Recheck("income_per_person", parse("monthly_income >= 100 and "
+                                       "monthly_income < 50 * household_size"),
+            "monthly_income", "recheck_income"),
+)
 
 
 @dataclass(frozen=True)
@@ -217,6 +246,8 @@ class _Turn:
         stage = self.session["stage"]
         if stage in ("asking", "confirm"):
             self.ask()
+        elif stage == RESULTS and self.session.get("outside"):
+            self._show_page()
         elif stage == RESULTS and self.session["programs"]:
             self.say("results_prompt", count=len(self.session["programs"]))
         elif stage == RESULTS:
@@ -241,7 +272,11 @@ class _Turn:
             self.say(pending["ask"])
             return
         question = self.question
-        self.say_text(question.ask)
+        recheck = _recheck(self.session.get("recheck"))
+        if recheck and recheck.ask == question.id:
+            self.say(recheck.say)
+        else:
+            self.say_text(question.ask)
         for number, choice in enumerate(question.choices, start=1):
             self.pieces.append(f"{number} {self.content.text(self.lang, choice.label)}")
 
@@ -336,6 +371,10 @@ class _Turn:
             return
         last = trail.pop()
         self.session.pop("pending", None)
+        self.session.pop("outside", None)
+        recheck = _recheck(self.session.pop("recheck", None))
+        if recheck:  # its contradiction may come back with the answer changed now
+            self.session["rechecked"].remove(recheck.id)
         for answer_id in last["set"]:
             self.session["answers"].pop(answer_id, None)
         self.session.update(stage="asking", question=last["id"], misses=0, programs=[], page=0)
@@ -498,9 +537,38 @@ class _Turn:
         self.session.pop("pending", None)
         self.session.pop("helped", None)
         self.events.append(Event("answered", {"question": question.id}))
+        self.session.pop("recheck", None)
+        if question.type == "zip" and in_california(value) is False:
+            self._outside_california()
+            return
         if reading.note:
             self.say(reading.note, **reading.note_params)
+        recheck = self._contradiction()
+        if recheck:
+            self._ask_again(recheck)
+            return
         self._go_to(self._next_open(self.flow.target_after(question, self._facts())))
+
+    def _contradiction(self) -> Recheck | None:
+        """The first recheck not yet asked whose answers contradict each other."""
+        done = self.session.get("rechecked", [])
+        facts = self._facts()
+        return next((r for r in RECHECKS if r.id not in done
+                     and r.ask in self.session["answers"] and r.when.holds(facts)), None)
+
+    def _ask_again(self, recheck: Recheck) -> None:
+        """Kindly ask the question once more; the old answer stands until the new one."""
+        self.session.setdefault("rechecked", []).append(recheck.id)
+        self.session.update(stage="asking", question=recheck.ask, recheck=recheck.id)
+        self.events.append(Event("recheck", {"check": recheck.id}))
+        self.ask()
+
+    def _outside_california(self) -> None:
+        """These are California programs: say where to look instead and end here, kindly.
+        BACK (a mistyped ZIP) or RESTART go on from there."""
+        self.session.update(stage=RESULTS, question=None, programs=[], page=0, outside=True)
+        self.events.append(Event("outside_area"))
+        self._show_page()
 
     def _next_open(self, target: str) -> str:
         """The first question from `target` on that applies and is not answered yet."""
@@ -544,6 +612,9 @@ class _Turn:
         self._show_page()
 
     def _show_page(self) -> None:
+        if self.session.get("outside"):
+            self.say("outside_california")
+            return
         self.pieces.append(
             results.render_page(self.content, self.lang, self._programs(), self.session["page"])
         )
@@ -572,12 +643,14 @@ class _Turn:
         session["flow"] = self.flow.fingerprint
         self.events.append(Event("flow_changed"))
         if session["stage"] == RESULTS:
-            self._match()
+            if not session.get("outside"):
+                self._match()
             return False
         current = self.flow.question(session.get("question") or "")
         if current and applies(current, self._facts()):
             return False
         session.pop("pending", None)
+        session.pop("recheck", None)
         target = self._next_open(self.flow.first.id)
         if target == RESULTS:
             self._match()
@@ -585,3 +658,7 @@ class _Turn:
         else:
             session.update(stage="asking", question=target)
         return True
+
+
+def _recheck(recheck_id: str | None) -> Recheck | None:
+    return next((r for r in RECHECKS if r.id == recheck_id), None)
