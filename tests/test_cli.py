@@ -14,22 +14,26 @@ def screener(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
-def programs_for(profile: dict) -> list[str]:
-    result = screener("check", "-", stdin=json.dumps(profile))
+def programs_for(profile: dict, *options: str) -> list[str]:
+    result = screener("check", "-", *options, stdin=json.dumps(profile))
     assert result.returncode == 0, result.stderr
     return [program["id"] for program in json.loads(result.stdout)["programs"]]
 
 
-@pytest.mark.parametrize(("income", "shown"), [(2610, True), (2611, False)])
-def test_check_agrees_with_the_calfresh_limit_for_one_person(income, shown):
+@pytest.mark.parametrize(("date", "income", "shown"), [
+    ("2026-09-30", 2610, True), ("2026-09-30", 2611, False),  # FFY2026: 200% of 2025
+    ("2026-10-01", 2660, True), ("2026-10-01", 2661, False),  # FFY2027: 200% of 2026
+])
+def test_check_agrees_with_the_calfresh_limit_for_one_person_on_each_date(date, income, shown):
     profile = {"age": 20, "household_size": 1, "monthly_income": income, "student": False}
-    assert ("calfresh" in programs_for(profile)) is shown
+    assert ("calfresh" in programs_for(profile, "--date", date)) is shown
 
 
-@pytest.mark.parametrize(("age", "shown"), [(24, False), (25, True)])
-def test_check_agrees_with_the_federal_eitc_age_limit_without_children(age, shown):
+@pytest.mark.parametrize(("age", "shown"), [(23, False), (24, True), (25, True)])
+def test_check_shows_the_federal_eitc_without_children_from_24_as_age_counts_on_31_december(
+        age, shown):
     profile = {"age": age, "household_size": 1, "monthly_income": 1200}
-    assert ("federal_eitc" in programs_for(profile)) is shown
+    assert ("federal_eitc" in programs_for(profile, "--date", "2026-12-01")) is shown
 
 
 def test_check_explains_a_broken_profile_with_its_line():
