@@ -1,6 +1,6 @@
 """The Flask app factory: `gunicorn 'bot.app:create_app()'`.
 
-Configuration comes from the environment (DESIGN.md "Contracts"); tests pass a mapping
+Configuration comes from the environment (docs/design.md, "Contracts"); tests pass a mapping
 instead, which may also hold a ready `REDIS` client, loaded `CONTENT` and a `CLOCK`.
 """
 

@@ -557,8 +557,8 @@ class _Reader:
             if program_id in seen:
                 self.problem(line, f"program id '{program_id}' appears twice")
             elif program_id not in DESIGN_PROGRAM_IDS:
-                self.problem(line, f"program id '{program_id}' is not in the DESIGN.md list "
-                                   "(others rely on those ids)", "warning")
+                self.problem(line, f"program id '{program_id}' is not in the contract's list "
+                                   "(docs/design.md) (others rely on those ids)", "warning")
             seen.add(program_id)
 
     def check_due(self, today: date) -> None:
