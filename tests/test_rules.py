@@ -722,7 +722,8 @@ def test_lint_reports_a_household_size_table_with_a_gap(tmp_path: Path) -> None:
 def test_lint_warns_about_a_program_id_outside_the_design_list(tmp_path: Path) -> None:
     assert _lint(tmp_path, "id: calfresh", "id: free_pizza") == [
         (19, "warning",
-         "program id 'free_pizza' is not in the contract's list (docs/design.md) (others rely on those ids)")
+         "program id 'free_pizza' is not in the contract's list (docs/design.md) "
+         "(others rely on those ids)")
     ]
 
 
