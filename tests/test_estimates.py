@@ -1,7 +1,7 @@
 """Dollar estimates with PolicyEngine-US (worker/estimates.py): the golden households.
 
 Re-run on every upgrade of the pinned `policyengine-us`: the ranges below are what a caseworker
-would call plausible for each persona in PROGRAMS.md (figures on 2026-11-27 in the comments).
+would call plausible for each persona of the rules audit (figures on 2026-11-27 in the comments).
 One warm Estimator serves the whole module, so the ~30 s model import happens once.
 """
 

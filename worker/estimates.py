@@ -1,6 +1,6 @@
 """Dollar estimates, computed with PolicyEngine-US, for the programs our rules show.
 
-Why this shape (PLATFORM.md section 10): importing the model takes ~30 s and ~0.8 GB, and one
+Why this shape (docs/estimates.md): importing the model takes ~30 s and ~0.8 GB, and one
 `Simulation` costs about a second whatever the number of households in it. So a worker process
 loads the model once (`get_estimator()` at start-up, before RQ forks) and computes every
 household waiting in the queue in one simulation (`estimate_batch`). This module is pure
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 COUNTY = "SANTA_CLARA_COUNTY_CA"  # without it the model silently uses Alameda County
 STATE = "CA"
-# One Simulation costs about the same for 1 or 200 households (PLATFORM.md); bigger batches
+# One Simulation costs about the same for 1 or 200 households (docs/estimates.md); bigger batches
 # are split so memory and the wait for the first follow-up stay bounded.
 BATCH_LIMIT = 200
 GROUPS = ("tax_units", "spm_units", "families", "marital_units", "households")
