@@ -32,7 +32,7 @@ from redis.lock import Lock
 from bot import optout, ratelimit, window
 from bot.content import Content
 from bot.engine import Event, Job, clean, new_session, step
-from bot.store import KEEP, Change, Snapshot, Store, Ttl, contact_id
+from bot.store import KEEP, Change, LockLost, Snapshot, Store, Ttl, contact_id
 from worker import engine_jobs
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,12 @@ class Textline:
         if found.opt_out is not None:
             if kind == "start":
                 return self._opt_in(message, lang, now), []
-            return Change([], counts=("while_opted_out",)), []
+            # A session saved by a turn that raced a carrier opt-out goes now.
+            leftover = KEEP if found.session is None else None
+            if kind == "help" and self.keywords.mode == "app":  # nobody else answers it
+                return Change([self.content.message(lang, "help")], session=leftover,
+                              counts=("help_while_opted_out",)), []
+            return Change([], session=leftover, counts=("while_opted_out",)), []
         if kind == "stop":
             return self._opt_out(contact, message, lang, now), []
         verdict = ratelimit.check(self.store.redis, contact, now, self.limits)
@@ -206,6 +211,11 @@ class Textline:
         # OptOutType=HELP may come from a keyword the flow does not list: say it the flow's way.
         text = self._command_word("help") if kind == "help" else message.body
         result = step(self.content, found.session, text, now, channel=message.channel)
+        if any(event.kind == "opted_out" for event in result.events):
+            # "please stop texting me": the engine read it as STOP; Twilio did not see it.
+            optout.cancel_jobs(self.store.redis, contact)
+            return Change(result.replies, session=None, opt_out={"at": now, "lang": lang},
+                          counts=funnel(result.events)), []
         restarted = any(event.kind == "restarted" for event in result.events)
         return Change(result.replies, session=result.session, counts=funnel(result.events),
                       forget_replies=restarted), result.jobs
@@ -237,8 +247,14 @@ class Textline:
     def opt_out_after_failure(self, address: str) -> None:
         """Twilio refused a send with 21610: the number opted out where we could not see it."""
         contact = self.contact(address)
-        with self._locked(contact) as token:
-            optout.opt_out_now(self.store, contact, self.clock(), "opted_out_by_carrier", token)
+        try:
+            with self._locked(contact) as token:
+                optout.opt_out_now(self.store, contact, self.clock(), "opted_out_by_carrier",
+                                   token)
+        except (ContactBusy, LockLost):
+            # A turn holds the contact: write the record now rather than lose it. A session
+            # that turn saves afterwards is erased by the contact's next message.
+            optout.opt_out_now(self.store, contact, self.clock(), "opted_out_by_carrier")
         self.memory.remember(contact, self.memory.recall(contact)[0], stopped=True)
 
 
