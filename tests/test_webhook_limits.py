@@ -59,16 +59,26 @@ def test_a_flood_from_one_number_does_not_silence_another(app, clock):
     assert neighbour.text("hello") != []
 
 
-def test_the_global_ceiling_gives_each_contact_one_busy_notice(redis_client, content, clock):
+def test_over_the_global_ceiling_every_message_hears_busy_and_is_not_marked_seen(
+        redis_client, content, clock):
     app = make_app(redis_client, content, GLOBAL_RATE_LIMIT_PER_MINUTE="3", CLOCK=clock)
     for n in range(3):
         assert Phone(app, number=f"+1408555010{n}").text("hello") != []
     late = Phone(app, number="+14085550109")
-    assert late.text("hello") == [content.message("en", "busy")]
-    assert late.text("hello") == []
+    sid = "SM" + "b" * 32
+    assert late.text("hello", sid=sid) == [content.message("en", "busy")]
+    assert late.text("hello") == [content.message("en", "busy")]  # never dropped silently
     assert late.session is None
     clock.now += 120  # next minute, next budget
-    assert late.text("hello")[0].startswith(content.message("en", "welcome"))
+    assert late.text("hello", sid=sid)[0].startswith(content.message("en", "welcome"))
+
+
+def test_the_default_global_ceiling_carries_an_event_sized_burst(redis_client, content, clock):
+    """500 residents texting at once sent 4,619 messages in a minute in the fault probe; the
+    measured capacity is about 16,000 a minute, so the default must let such a burst through."""
+    app = make_app(redis_client, content, CLOCK=clock)
+    redis_client.set(f"sj:{{global}}:rate:{int(clock.now // 60)}", 5000)
+    assert Phone(app).text("hello")[0].startswith(content.message("en", "welcome"))
 
 
 def test_limits_are_shared_by_every_web_process(redis_client, content, clock):

@@ -9,12 +9,15 @@ import logging
 import fakeredis
 import pytest
 from phone import NUMBER, Phone, make_app, sign
+from rq import Queue
+from worker_kit import everything_in
 
 from bot import inbound
 from bot.engine import new_session
 from bot.i18n import Catalogs
-from bot.store import Change, connect
+from bot.store import Change, Store, connect
 from bot.web import twilio
+from worker.queues import OUTBOUND
 
 pytest_plugins = ["redis_server"]
 SPANISH_SORRY = "Lo sentimos, algo falló. Envíe su último mensaje otra vez en un minuto."
@@ -131,3 +134,91 @@ def test_status_callbacks_count_outcomes_and_never_fail(content):
     server.connected = False
     assert client.post("/twilio/status", data=form,
                        headers={"X-Twilio-Signature": sign(url, form)}).status_code == 204
+
+
+def test_a_failed_enqueue_after_a_saved_turn_is_kept_and_queued_by_the_next_turn(
+        fake_redis, content, monkeypatch):
+    app = make_app(fake_redis, content)
+    phone = Phone(app)
+    phone.screen_to_results()
+    phone.text("1")
+    scheduled = Queue(OUTBOUND, connection=fake_redis).scheduled_job_registry
+    before = scheduled.count
+    real = inbound.engine_jobs.enqueue
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("Redis went away after the turn was saved")
+
+    monkeypatch.setattr(inbound.engine_jobs, "enqueue", broken)
+    said = phone.text("REMIND")
+    assert content.message("en", "sorry_error") not in said
+    assert scheduled.count == before
+    monkeypatch.setattr(inbound.engine_jobs, "enqueue", real)
+    Phone(app, number="+14085550166").text("hello")  # anyone's next turn
+    assert scheduled.count == before + 1
+    stored = b"\n".join(everything_in(fake_redis))
+    assert NUMBER.encode() not in stored and NUMBER[2:].encode() not in stored
+
+
+def test_a_turn_saved_just_before_redis_failed_answers_with_what_was_saved(fake_redis, content,
+                                                                          monkeypatch):
+    app = make_app(fake_redis, content)
+    phone = Phone(app)
+    phone.text("hello")
+    real = Store.commit
+
+    def saved_then_lost(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        raise ConnectionError("the reply from Redis was lost")
+
+    monkeypatch.setattr(Store, "commit", saved_then_lost)
+    said = phone.text("22")
+    monkeypatch.undo()
+    assert said and content.message("en", "sorry_error") not in said
+    assert phone.session["answers"]["age"] == 22
+
+
+@pytest.mark.parametrize(("mode", "confirmation"), [("twilio", False), ("app", True)])
+def test_stop_during_a_redis_outage_is_kept_and_recorded_when_redis_returns(
+        content, tmp_path, mode, confirmation):
+    server = fakeredis.FakeServer()
+    fallback = tmp_path / "optouts.jsonl"
+    web = [make_app(fakeredis.FakeRedis(server=server), content, OPT_OUT_MODE=mode,
+                    OPT_OUT_FALLBACK_PATH=str(fallback)) for _ in range(2)]  # two processes
+    phone = Phone(web[0])
+    phone.text("hello")
+    server.connected = False
+    said = phone.text("STOP")
+    assert said == ([content.message("en", "stopped")] if confirmation else [])
+    assert Phone(web[1]).text("hello") == []  # the other process knows, and never apologises
+    server.connected = True
+    Phone(web[1], number="+14085550166").text("hello")  # the first turn after the outage
+    assert phone.store.opt_out_record(phone.contact) is not None
+    assert phone.session is None
+    assert Phone(web[1]).text("hello") == []
+
+
+@pytest.mark.redis_server
+def test_health_is_503_when_redis_answers_but_cannot_write(real_redis, content):
+    app = make_app(real_redis, content)
+    real_redis.set("filler", "x" * 100_000)
+    real_redis.config_set("maxmemory-policy", "noeviction")
+    real_redis.config_set("maxmemory", "1")
+    try:
+        health = app.test_client().get("/healthz")
+    finally:
+        real_redis.config_set("maxmemory", "0")
+    assert health.status_code == 503
+    assert health.json["redis"] == "cannot_write"
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+@pytest.mark.redis_server
+def test_start_up_warns_loudly_when_redis_does_not_persist(real_redis, outage_server, content,
+                                                          caplog):
+    make_app(real_redis, content)  # the test server runs without an append-only file
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("appendonly" in message for message in warnings), warnings
+    caplog.clear()
+    make_app(connect(outage_server.url), content)
+    assert not [r for r in caplog.records if "appendonly" in r.getMessage()]
