@@ -30,7 +30,7 @@ from worker.estimates import Estimator, Item, estimate_batch
 
 TODAY = date(2026, 11, 27)
 COMMAND = ".venv/bin/python bench/estimates.py --write docs/benchmarks.md"
-# The four personas of tests/test_estimates.py, cycled with varied incomes so no two households match.
+# The four personas of tests/test_estimates.py, with varied incomes so no two households match.
 PERSONAS: tuple[dict[str, Any], ...] = (
     {"age": 20, "zip": "95112", "household_size": 1, "monthly_income": 1200, "works_20h": True,
      "monthly_rent": 900},

@@ -17,8 +17,7 @@ from typing import Any
 
 from bot import results
 from bot.content import Content
-from bot.expressions import Expression, parse
-from bot.flow import RESULTS, Question, applies
+from bot.flow import RESULTS, Check, Question, applies
 from bot.language import detect
 from bot.places import in_california
 from bot.questions import Context, Reading, reader_for
@@ -35,33 +34,6 @@ DEFAULT_RETRY = {
     "number": "retry_number", "money": "retry_money", "yes_no": "retry_yes_no",
     "choice": "retry_choice", "zip": "retry_zip", "text": "retry_text",
 }
-
-
-@dataclass(frozen=True)
-class Recheck:
-    """Answers that cannot all be true: ask `ask` once more, saying `say` (a message key)
-    instead of its question. Asked once: a resident who gives the same answer is believed."""
-
-    id: str
-    when: Expression
-    ask: str
-    say: str
-
-
-# In order; each is tried after every answer (flows/README.md, "Households that make sense").
-RECHECKS = (
-    Recheck("child_in_household_of_one", parse("household_size == 1 and has_children == true"),
-            "household_size", "recheck_household_child"),
-    # The resident would have been under 12 when the child was born (a sibling they raise
-    # is possible: they confirm by giving the same age again).
-    Recheck("child_older_than_possible", parse("youngest_child_age > age - 12"),
-            "youngest_child_age", "recheck_child_age"),
-    # Under $50 a person a month: often a week's pay or one person's share. Amounts under
-    # $100 were already read back by the money reader.
-    Recheck("income_per_person", parse("monthly_income >= 100 and "
-                                       "monthly_income < 50 * household_size"),
-            "monthly_income", "recheck_income"),
-)
 
 
 @dataclass(frozen=True)
@@ -272,7 +244,7 @@ class _Turn:
             self.say(pending["ask"])
             return
         question = self.question
-        recheck = _recheck(self.session.get("recheck"))
+        recheck = self.flow.check(self.session.get("recheck"))
         if recheck and recheck.ask == question.id:
             self.say(recheck.say)
         else:
@@ -372,7 +344,7 @@ class _Turn:
         last = trail.pop()
         self.session.pop("pending", None)
         self.session.pop("outside", None)
-        recheck = _recheck(self.session.pop("recheck", None))
+        recheck = self.flow.check(self.session.pop("recheck", None))
         if recheck:  # its contradiction may come back with the answer changed now
             self.session["rechecked"].remove(recheck.id)
         for answer_id in last["set"]:
@@ -549,14 +521,15 @@ class _Turn:
             return
         self._go_to(self._next_open(self.flow.target_after(question, self._facts())))
 
-    def _contradiction(self) -> Recheck | None:
-        """The first recheck not yet asked whose answers contradict each other."""
+    def _contradiction(self) -> Check | None:
+        """The first check (flows/screener.yaml `checks:`) not yet asked whose answers
+        contradict each other."""
         done = self.session.get("rechecked", [])
         facts = self._facts()
-        return next((r for r in RECHECKS if r.id not in done
-                     and r.ask in self.session["answers"] and r.when.holds(facts)), None)
+        return next((c for c in self.flow.checks if c.id not in done
+                     and c.ask in self.session["answers"] and c.condition.holds(facts)), None)
 
-    def _ask_again(self, recheck: Recheck) -> None:
+    def _ask_again(self, recheck: Check) -> None:
         """Kindly ask the question once more; the old answer stands until the new one."""
         self.session.setdefault("rechecked", []).append(recheck.id)
         self.session.update(stage="asking", question=recheck.ask, recheck=recheck.id)
@@ -659,6 +632,3 @@ class _Turn:
             session.update(stage="asking", question=target)
         return True
 
-
-def _recheck(recheck_id: str | None) -> Recheck | None:
-    return next((r for r in RECHECKS if r.id == recheck_id), None)

@@ -43,6 +43,8 @@ REQUIRED_MESSAGES = (
     # Reading answers people's way: "not sure", a surprising amount, pay per hour, a baby.
     "unsure_guess", "unsure_skip", "confirm_money", "ask_hours_week",
     "ask_days_week", "understood_under_one",
+    # A ZIP outside California ends the screening kindly.
+    "outside_california",
     # Sent by the web hook (bot/inbound.py), not the engine.
     "sorry_error", "media_only", "rate_limited", "busy",
 )
@@ -56,6 +58,18 @@ class Choice:
     sets: Mapping[str, Any] = field(default_factory=dict)
     line: int = 0
     hours: tuple[float, float] | None = None  # hours worked a week: [from, below)
+
+
+@dataclass(frozen=True)
+class Check:
+    """Answers that cannot all be true (`checks:`): ask `ask` once more, saying the message
+    `say` instead of its question."""
+
+    id: str
+    condition: Expression
+    ask: str
+    say: str
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,6 +139,10 @@ class Flow:
     choice_words: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     # Phrases that opt out wherever they stand in a message ("stop texting me"), per language.
     opt_out: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    checks: tuple[Check, ...] = ()
+
+    def check(self, check_id: str | None) -> Check | None:
+        return next((c for c in self.checks if c.id == check_id), None)
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -231,11 +249,12 @@ def _build(data: SourceMap, languages: list[SourceMap], path: str,
     if not any(lang["code"] == "en" for lang in languages):
         problems.append(Problem(path, 1, "flows/languages/en.yaml is missing"))
     messages: SourceMap = data["messages"]
+    checks = _checks(data.get("checks") or SourceList(), path, problems)
     for key in REQUIRED_MESSAGES:
         if key not in messages:
             problems.append(Problem(path, messages.line, f"messages: '{key}' is missing"))
     for key in messages:
-        if key not in REQUIRED_MESSAGES:
+        if key not in REQUIRED_MESSAGES and key not in {check.say for check in checks}:
             hint = _did_you_mean(key, REQUIRED_MESSAGES)
             problems.append(
                 Problem(path, messages.line_of(key), f"messages: '{key}' is never used{hint}",
@@ -243,6 +262,7 @@ def _build(data: SourceMap, languages: list[SourceMap], path: str,
             )
     questions = tuple(_question(q, path, problems) for q in data["questions"])
     _check_ids_and_targets(questions, data["questions"], path, problems)
+    _check_checks(checks, questions, messages, path, problems)
     raw_settings = data.get("settings", {})
     budget = raw_settings.get("budget", {})
     settings = Settings(
@@ -278,6 +298,7 @@ def _build(data: SourceMap, languages: list[SourceMap], path: str,
         choice_words=_words_table(languages, "choices"),
         opt_out={lang["code"]: tuple(str(w) for w in lang.get("opt_out", ()))
                  for lang in languages},
+        checks=checks,
     )
     return flow, problems
 
@@ -335,6 +356,27 @@ def _question(raw: SourceMap, path: str, problems: list[Problem]) -> Question:
     )
     _check_question_shape(question, raw, path, problems)
     return question
+
+
+def _checks(raw: SourceList, path: str, problems: list[Problem]) -> tuple[Check, ...]:
+    checks = []
+    for node in raw:
+        condition = _condition(node["if"], path, node.line_of("if"), problems)
+        if condition is not None:
+            checks.append(Check(node["id"], condition, node["ask"], node["say"], node.line))
+    return tuple(checks)
+
+
+def _check_checks(checks: tuple[Check, ...], questions: tuple[Question, ...],
+                  messages: SourceMap, path: str, problems: list[Problem]) -> None:
+    ids = [q.id for q in questions]
+    for check in checks:
+        if check.ask not in ids:
+            problems.append(Problem(path, check.line, f"check '{check.id}': ask '{check.ask}' is "
+                                    f"not a question id{_did_you_mean(check.ask, ids)}"))
+        if check.say not in messages:
+            problems.append(Problem(path, check.line, f"check '{check.id}': say '{check.say}' is "
+                                    f"not a message{_did_you_mean(check.say, list(messages))}"))
 
 
 def _hours_range(raw: Mapping[str, Any] | None) -> tuple[float, float] | None:

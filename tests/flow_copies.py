@@ -3,6 +3,7 @@ ones: copy, replace a piece of text, insert before a line."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -31,9 +32,12 @@ def insert_before(folder: Path, before: str, insert: str) -> Path:
 
 
 def remove_question(folder: Path, question_id: str, next_id: str) -> Path:
-    """Delete the question `question_id` (up to the question `next_id`) from the copy."""
+    """Delete the question `question_id` (up to the question `next_id`) from the copy, and
+    the checks that would ask it again (lint asks staff to do the same)."""
     path = folder / "screener.yaml"
     text = path.read_text(encoding="utf-8")
     start, end = text.index(f"  - id: {question_id}\n"), text.index(f"  - id: {next_id}\n")
-    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    text = text[:start] + text[end:]
+    check = rf"  - id: \w+\n    if: [^\n]*\n    ask: {question_id}\n    say: [^\n]*\n"
+    path.write_text(re.sub(check, "", text), encoding="utf-8")
     return folder

@@ -45,7 +45,8 @@ def test_a_schema_violation_names_the_field(flows):
 
 
 def test_an_unknown_field_is_caught(flows):
-    line = edit(flows / "screener.yaml", "    optional: true", "    optionl: true")
+    zip_question = "    optional: true\n\n  - id: household_size"  # the ZIP question's
+    line = edit(flows / "screener.yaml", zip_question, zip_question.replace("optional", "optionl"))
     assert any(f"screener.yaml:{line}: questions.1: 'optionl' is not a known field "
                "(did you mean 'optional'?)" in e for e in errors(flows))
 

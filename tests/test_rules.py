@@ -1,7 +1,7 @@
 """Specification of the benefit rules in flows/programs.yaml and of bot.rules, which runs them.
 
-Threshold tests sit just under and just over each limit in flows/programs.yaml, so a typo in a yearly
-update fails here before a resident gets a wrong answer.
+Threshold tests sit just under and just over each limit in flows/programs.yaml, so a typo in a
+yearly update fails here before a resident gets a wrong answer.
 """
 
 from __future__ import annotations
