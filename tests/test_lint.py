@@ -121,3 +121,14 @@ def test_a_question_over_its_sms_budget_is_reported(flows):
                 '    ask: "' + "How old are you, really and truly? " * 10 + '"')
     assert any(f"screener.yaml:{line}: question 'age' takes 3 SMS segments in en" in e
                for e in errors(flows))
+
+
+def test_a_check_that_asks_no_question_or_says_no_message_is_reported(flows):
+    line = edit(flows / "screener.yaml",
+                "    ask: household_size\n    say: recheck_household_child",
+                "    ask: houshold_size\n    say: recheck_houshold")
+    found = errors(flows)
+    assert any(f"screener.yaml:{line - 2}: check 'child_in_household_of_one': ask "
+               "'houshold_size' is not a question id (did you mean 'household_size'?)" in e
+               for e in found), found
+    assert any("say 'recheck_houshold' is not a message" in e for e in found)
