@@ -8,7 +8,7 @@ the real model runs in test_worker_integration.py.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,6 +22,7 @@ from bot.cli import main
 from bot.results import render_estimates, render_reminder
 from bot.sealing import open_sealed
 from worker import followups, outbound
+from worker.callbacks import FAILURES
 from worker.estimates import Disagreement, Estimate, Estimates
 from worker.followups import DISAGREEMENTS, PENDING, submit
 from worker.outbound import Recipient
@@ -149,6 +150,65 @@ def test_more_than_200_waiting_households_are_estimated_200_at_a_time(redis, mod
     run_worker(redis, ESTIMATES)
     assert [len(batch) for batch in model.batches] == [200, 50]
     assert queue(OUTBOUND, redis).count == 250
+
+
+def test_a_drain_that_fails_gives_its_batch_back_in_order_and_the_next_sends_each_once(
+        redis, model, worker_env, monkeypatch):
+    for n in range(3):
+        submit(redis, recipient(f"+1408555{n:04d}"), "en", {"age": 22}, ["calfresh"],
+               f"estimate-{n}")
+    answer = model.estimate_batch
+
+    def out_of_memory(items, today=None, estimator=None):
+        raise MemoryError  # or the job's timeout: nothing estimated, nothing queued
+
+    monkeypatch.setattr(followups, "estimate_batch", out_of_memory)
+    run_worker(redis, ESTIMATES)
+    assert redis.lrange(PENDING, 0, -1) == [recipient(f"+1408555{n:04d}").contact.encode()
+                                            for n in range(3)]
+    assert redis.zcard(followups.LEASES) == 0
+    monkeypatch.setattr(followups, "estimate_batch", answer)
+    make_due(redis, ESTIMATES)  # the failed drain's retry
+    run_worker(redis)
+    assert sorted(m["id"] for m in outbox.read()) == [f"estimate-{n}" for n in range(3)]
+    assert redis.llen(PENDING) == 0 and not redis.keys("sj:estimates:batch:*")
+
+
+def test_a_killed_drains_batch_goes_back_in_line_once_its_lease_lapses(redis, model,
+                                                                       worker_env, monkeypatch):
+    submit(redis, recipient(), "en", {"age": 22}, ["calfresh"], "estimate-1")
+    batch = followups.BATCH + "dead"
+    [household] = followups._take(redis, batch)  # the drain that took it died here
+    assert redis.llen(PENDING) == 0 and followups.recover(redis) == 0  # its lease runs
+    later = followups.time.time() + followups.LEASE_SECONDS + 1
+    monkeypatch.setattr(followups.time, "time", lambda: later)
+    assert followups.recover(redis) == 1
+    assert redis.lrange(PENDING, 0, -1) == [household["contact"].encode()]
+    assert json.loads(redis.get(f"sj:{{{household['contact']}}}:estimate"))["tries"] == 1
+
+
+def test_a_household_given_back_too_often_is_let_go_and_counted(redis, model, worker_env):
+    submit(redis, recipient(), "en", {"age": 22}, ["calfresh"], "estimate-1")
+    for _ in range(followups.MAX_TRIES):
+        followups._take(redis, followups.BATCH + "dead")
+        followups._give_back(redis, followups.BATCH + "dead", followups._ALWAYS)
+    run_worker(redis)
+    assert model.batches == [] and outbox.read() == []
+    assert not redis.exists(f"sj:{{{recipient().contact}}}:estimate")
+    assert redis.hget(FAILURES, followups.GIVEN_UP) == b"1"
+
+
+def test_the_model_is_asked_about_san_joses_date_not_the_servers(redis, model, worker_env,
+                                                                  monkeypatch):
+    seen = []
+    answer = model.estimate_batch
+    monkeypatch.setattr(followups, "estimate_batch",
+                        lambda items, today=None: seen.append(today) or answer(items, today))
+    new_year_in_utc = datetime(2031, 1, 1, 2, 0, tzinfo=UTC).timestamp()  # 18:00 in San José
+    monkeypatch.setattr(outbound, "clock", lambda: new_year_in_utc)
+    submit(redis, recipient(), "en", {"age": 22}, ["calfresh"], "estimate-1")
+    run_worker(redis, ESTIMATES)
+    assert seen == [date(2030, 12, 31)]
 
 
 # -- reminders and the WhatsApp window --------------------------------------------------------

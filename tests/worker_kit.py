@@ -2,15 +2,22 @@
 
 `run_worker` runs RQ's SimpleWorker with its scheduler in burst mode (PLATFORM.md section 6);
 `make_due` moves scheduled jobs to now, so a test never sleeps through a backoff. The
-fixtures that set the worker's environment are in worker_fixtures.py.
+fixtures that set the worker's environment are in worker_fixtures.py. `standin_worker` is a
+real `screener worker` process (forking RQ worker, scheduler, start-up recovery) whose
+PolicyEngine model is a slow stand-in, for the tests that kill workers.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import sys
+import time
 import zlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from phone import NUMBER, SECRET
 from redis import Redis
@@ -19,6 +26,8 @@ from rq.job import Job
 from twilio.http import HttpClient
 from twilio.http.response import Response as TwilioResponse
 
+from worker import followups
+from worker.estimates import Estimate, Estimates
 from worker.outbound import Recipient
 from worker.queues import QUEUES, queue
 
@@ -113,3 +122,48 @@ def outcomes(redis: Redis) -> dict[str, int]:
         for field, value in redis.hgetall(name).items():
             totals[field.decode()] = totals.get(field.decode(), 0) + int(value)
     return totals
+
+
+# -- a real worker process with a stand-in model ---------------------------------------------
+# Its environment: REDIS_URL, SCREENER_SECRET, OUTBOX_PATH, QUIET_HOURS and
+# STANDIN_LEASE (seconds), STANDIN_DELAY (seconds one batch takes), STANDIN_LOG (a line per
+# batch: "<pid> <households>"), STANDIN_KILL_AFTER (a work horse SIGKILLs itself after
+# queueing this many follow-ups, once: STANDIN_LOG + ".killed" marks it done).
+
+def standin_estimates(items, today=None, estimator=None) -> dict[str, Estimates]:
+    with open(os.environ["STANDIN_LOG"], "a") as log:
+        log.write(f"{os.getpid()} {len(items)}\n")
+    time.sleep(float(os.environ.get("STANDIN_DELAY") or 0))
+    amount = Estimate("calfresh", True, 229, "month", "at_least")
+    return {item.id: Estimates({}, (amount,), ()) for item in items}
+
+
+def _killing_follow_up(after: int):
+    queued = followups._queue_follow_up
+    calls = {"n": 0}
+
+    def follow_up(connection, item, estimates) -> None:
+        queued(connection, item, estimates)
+        calls["n"] += 1
+        marker = Path(os.environ["STANDIN_LOG"] + ".killed")
+        if calls["n"] >= after and not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)  # queued, not yet ticked off its batch
+
+    return follow_up
+
+
+def standin_worker() -> int:
+    """`screener worker` with the stand-in model (run as `python worker_kit.py`)."""
+    from worker import start
+
+    followups.LEASE_SECONDS = float(os.environ["STANDIN_LEASE"])
+    followups.estimate_batch = standin_estimates
+    if os.environ.get("STANDIN_KILL_AFTER"):
+        followups._queue_follow_up = _killing_follow_up(int(os.environ["STANDIN_KILL_AFTER"]))
+    start._warm_estimates = lambda: True
+    return start.run()
+
+
+if __name__ == "__main__":
+    sys.exit(standin_worker())

@@ -18,7 +18,7 @@ from rq.registry import FailedJobRegistry
 
 from bot.store import stats_key
 from worker.callbacks import FAILURES
-from worker.followups import DISAGREEMENTS, PENDING
+from worker.followups import DISAGREEMENTS, LEASES, PENDING
 from worker.queues import queue
 
 REGISTRIES = ("queued", "started", "scheduled", "deferred", "finished", "failed")
@@ -42,6 +42,9 @@ def report(connection: Redis, names: Iterable[str]) -> str:
         counts = registry_counts(queue(name, connection))
         lines.append(f"{name:<10} " + " ".join(f"{counts[r]:>{width}}" for r in REGISTRIES))
     lines.append(f"households waiting for an estimate: {connection.llen(PENDING)}")
+    batches = connection.zrange(LEASES, 0, -1)
+    lines.append(f"households being estimated: {sum(connection.llen(b) for b in batches)} "
+                 f"(in {len(batches)} batches)")
     lines += _table("failed runs (<queue> gave up, <queue>:retried will run again)",
                     connection.hgetall(FAILURES))
     lines += _table("outbound messages today",

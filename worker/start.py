@@ -22,6 +22,8 @@ from worker.estimates import get_estimator
 from worker.queues import ESTIMATES, QUEUES, queue
 from worker.settings import Settings, redis_url
 
+MAINTENANCE_SECONDS = 60
+
 
 def run(names: Sequence[str] = QUEUES) -> int:
     """Serve `names` (in that order of priority) until stopped."""
@@ -40,8 +42,13 @@ def run(names: Sequence[str] = QUEUES) -> int:
     if not names:
         return 0
     connection = Redis.from_url(redis_url())
+    if ESTIMATES in names:
+        followups.resume(connection)  # batches of drains killed with their worker
     print(f"Worker serving {', '.join(names)}.", flush=True)
-    Worker([queue(name, connection) for name in names], connection=connection).work(
+    # Maintenance every minute, not RQ's ten: after a crash the scheduler's lock outlives the
+    # dead worker, and only maintenance tries to take it again (retries, reminders, holds).
+    Worker([queue(name, connection) for name in names], connection=connection,
+           maintenance_interval=MAINTENANCE_SECONDS).work(
         with_scheduler=True, logging_level="INFO")
     return 0
 
