@@ -29,16 +29,18 @@ from worker_kit import (
     run_worker,
 )
 
-from bot import window
+from bot import optout, window
+from bot.engine import Job as Job_
 from bot.engine import new_session
 from bot.sealing import SealError, open_sealed, seal
 from bot.store import Change, Store
-from worker import outbound, throughput
+from worker import engine_jobs, outbound, throughput
+from worker.admin import retry_failed
 from worker.callbacks import FAILURES
 from worker.outbound import enqueue_message
 from worker.queues import OUTBOUND, queue
 from worker.quiet import QuietHours
-from worker.settings import Settings
+from worker.settings import Settings, Timing
 
 pytest_plugins = ["redis_server", "worker_fixtures"]
 CITY = ZoneInfo("America/Los_Angeles")
@@ -265,6 +267,33 @@ def test_a_message_due_at_night_is_scheduled_for_the_morning(redis, worker_env, 
     assert scheduled_for(redis, job) == datetime(2030, 1, 19, 8, tzinfo=CITY)
 
 
+def test_the_web_side_queues_with_its_apps_quiet_hours_and_retention_not_the_environment(
+        redis, worker_env, content):
+    # worker_env: QUIET_HOURS=off and no RETENTION_DAYS in this process's environment.
+    config = {"QUIET_HOURS": "21:00-08:00", "RETENTION_DAYS": "2"}
+    night = city_time(2030, 1, 15, 22, 30)
+    reminder = Job_("reminder", {"lang": "en", "programs": ["calfresh"], "days": 3})
+    engine_jobs.enqueue(redis, content, SECRET.encode(), NUMBER, [reminder], "SM1", night,
+                        timing=Timing.from_config(config))
+    [job_id] = queue(OUTBOUND, redis).scheduled_job_registry.get_job_ids()
+    job = Job.fetch(job_id, connection=redis)
+    assert scheduled_for(redis, job) == datetime(2030, 1, 19, 8, tzinfo=CITY)  # from the turn
+    jobs_ttl = redis.ttl(f"sj:{{{recipient().contact}}}:jobs")
+    due_in = scheduled_for(redis, job).timestamp() - night
+    assert due_in + 2 * 86400 - 5 < jobs_ttl <= due_in + 2 * 86400
+
+
+def test_stop_can_still_cancel_a_reminder_due_after_the_retention_period(redis, worker_env):
+    timing = Timing.from_config({"QUIET_HOURS": "off", "RETENTION_DAYS": "1"})
+    later = datetime.now(UTC) + timedelta(days=20)
+    enqueue_message(redis, recipient(), "Reminder", "far", at=later, timing=timing)
+    enqueue_message(redis, recipient(), "Now", "near", timing=timing)  # must not shorten it
+    jobs = f"sj:{{{recipient().contact}}}:jobs"
+    assert redis.ttl(jobs) > 20 * 86400  # the set outlives the reminder: STOP finds it
+    optout.cancel_jobs(redis, recipient().contact)
+    assert queue(OUTBOUND, redis).scheduled_job_registry.get_job_ids() == []
+
+
 def test_a_job_that_runs_at_night_is_held_until_morning_then_sent(redis, twilio_api,
                                                                   monkeypatch):
     monkeypatch.setenv("QUIET_HOURS", "21:00-08:00")
@@ -283,6 +312,27 @@ def test_a_job_that_runs_at_night_is_held_until_morning_then_sent(redis, twilio_
     run_worker(redis, OUTBOUND)
     assert len(http.posts) == 1
     assert outcomes(redis) == {"held_quiet_hours": 1, "sent": 1}
+
+
+def test_a_message_held_more_often_than_allowed_fails_is_counted_and_can_be_retried(
+        redis, twilio_api, monkeypatch):
+    monkeypatch.setenv("QUIET_HOURS", "21:00-08:00")
+    monkeypatch.setattr(outbound, "HOLDS", 2)
+    http = twilio_api(CREATED)
+    now = {"t": city_time(2030, 1, 15, 23, 0)}
+    monkeypatch.setattr(outbound, "clock", lambda: now["t"])  # a clock stuck at night
+    job = enqueue_message(redis, recipient(), "Your estimate", "m1",
+                          at=datetime.fromtimestamp(now["t"], UTC))
+    for _ in range(3):
+        make_due(redis, OUTBOUND)
+        run_worker(redis, OUTBOUND)
+    assert status(redis, job) == JobStatus.FAILED and not make_due(redis, OUTBOUND)
+    assert failures(redis) == {"outbound": 1}
+    assert outcomes(redis) == {"held_quiet_hours": 2, "held_too_long": 1}
+    now["t"] = city_time(2030, 1, 16, 9, 0)
+    assert retry_failed(redis, [OUTBOUND]) == 1  # `screener jobs retry`: holds start afresh
+    run_worker(redis, OUTBOUND)
+    assert len(http.posts) == 1
 
 
 # -- throughput -------------------------------------------------------------------------------

@@ -18,14 +18,16 @@ from bot.engine import Job
 from bot.results import render_reminder
 from worker import followups
 from worker.outbound import Recipient, enqueue_message
+from worker.settings import Timing
 
 log = logging.getLogger(__name__)
 
 
 def enqueue(connection: Redis, content: Content, secret: bytes, address: str,
-            jobs: Iterable[Job], turn_id: str, now: float) -> None:
+            jobs: Iterable[Job], turn_id: str, now: float, timing: Timing | None = None) -> None:
     """Queue the turn's jobs; `turn_id` (the MessageSid) makes their ids, so a redelivered
-    message cannot queue them twice."""
+    message cannot queue them twice. The web process passes `timing` from its app's config
+    (`Timing.from_config(app.config)`): its quiet hours and retention, not the environment's."""
     to = Recipient.of(secret, address)
     for job in jobs:
         data = job.data
@@ -36,6 +38,6 @@ def enqueue(connection: Redis, content: Content, secret: bytes, address: str,
             due = datetime.fromtimestamp(now, UTC) + timedelta(days=data["days"])
             enqueue_message(connection, to, render_reminder(content, data["lang"],
                                                             data["programs"]),
-                            f"reminder-{turn_id}", at=due)
+                            f"reminder-{turn_id}", at=due, timing=timing, now=now)
         else:
             log.warning("contact=%s engine job %r has no worker", to.contact[:8], job.kind)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -53,6 +54,7 @@ from worker.callbacks import FAILURES, on_failure
 from worker.estimates import BATCH_LIMIT, Estimates, Item, estimate_batch
 from worker.outbound import FAILURE_TTL, Recipient, enqueue_message
 from worker.queues import ESTIMATES, queue
+from worker.settings import Timing
 
 log = logging.getLogger(__name__)
 PENDING = f"{PREFIX}:estimates:pending"
@@ -284,7 +286,12 @@ def _queue_follow_up(connection: Redis, item: Mapping[str, Any], estimates: Esti
         (estimate.program, estimate.amount, estimate.period, estimate.basis)
         for estimate in estimates.amounts])
     enqueue_message(connection, Recipient(item["contact"], item["sealed"], item["channel"]),
-                    body, item["id"])
+                    body, item["id"], timing=timing())
+
+
+def timing() -> Timing:
+    """The worker's quiet hours and retention: its configuration is its environment."""
+    return Timing.from_config(os.environ)
 
 
 @cache

@@ -30,13 +30,12 @@ from twilio.base.exceptions import TwilioRestException
 from bot import optout, window
 from bot.sealing import open_sealed, seal
 from bot.segments import segments
-from bot.store import Store, Ttl, contact_id, key
+from bot.store import Store, contact_id, key
 from worker import throughput
 from worker.callbacks import on_failure
 from worker.delivery import Failure, Outgoing, deliver, explain
 from worker.queues import OUTBOUND, queue
-from worker.quiet import QuietHours
-from worker.settings import Settings
+from worker.settings import Settings, Timing
 
 log = logging.getLogger(__name__)
 RETRY = Retry(max=3, interval=[5, 30, 120])  # 429, 5xx, no connection; needs the scheduler
@@ -74,29 +73,46 @@ class SendFailed(Exception):
     may quote the number, and RQ stores a failed job's error in Redis."""
 
 
+class HeldTooLong(Exception):
+    """Held for quiet hours or throughput more often than a message should ever be."""
+
+
 def enqueue_message(connection: Redis, to: Recipient, body: str, message_id: str,
-                    at: datetime | None = None) -> Job:
+                    at: datetime | None = None, *, timing: Timing | None = None,
+                    now: float | None = None) -> Job:
     """Queue a message for now or `at`, moved out of quiet hours, noted on the contact so a
-    STOP can cancel it."""
-    now = datetime.fromtimestamp(clock(), UTC)
-    when = max(at or now, now)
-    quiet = QuietHours.parse(os.environ.get("QUIET_HOURS"))
-    if quiet is not None:
-        when = quiet.next_allowed(when)
+    STOP can cancel it. `timing` is the caller's configuration; only the worker, whose
+    configuration is its environment, may leave it out."""
+    timing = timing or Timing.from_config(os.environ)
+    moment = datetime.fromtimestamp(clock() if now is None else now, UTC)
+    when = max(at or moment, moment)
+    if timing.quiet_hours is not None:
+        when = timing.quiet_hours.next_allowed(when)
     job_id = f"send-{message_id}"
-    jobs = key(to.contact, "jobs")
-    pipe = connection.pipeline()
-    pipe.sadd(jobs, job_id)
-    pipe.expire(jobs, Ttl.from_config(os.environ).retention)
-    pipe.execute()
+    # The set lives as long as its furthest job could still run, at least the retention.
+    _note_job(connection, key(to.contact, "jobs"), job_id,
+              timing.ttl.retention + max(0, round((when - moment).total_seconds())))
     args = (to.contact, to.sealed, to.channel, body, message_id)
     options = {"job_id": job_id, "retry": RETRY, "job_timeout": TIMEOUT_SECONDS,
                "result_ttl": 0, "failure_ttl": FAILURE_TTL, "on_failure": Callback(on_failure),
                "meta": {"contact": to.contact[:8]}}
     outbound = queue(OUTBOUND, connection)
-    if when > now:
+    if when > moment:
         return outbound.enqueue_at(when, send_message, *args, **options)
     return outbound.enqueue(send_message, *args, **options)
+
+
+# KEYS: the contact's jobs set. ARGV: job id, seconds it must live at least. Never shortens.
+_NOTE_JOB = """
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+"""
+
+
+def _note_job(connection: Redis, jobs: str, job_id: str, seconds: int) -> None:
+    connection.register_script(_NOTE_JOB)(keys=[jobs], args=[job_id, seconds])
 
 
 def send_message(contact: str, sealed: str, channel: str, body: str,
@@ -110,15 +126,34 @@ def send_message(contact: str, sealed: str, channel: str, body: str,
     result = _send(job, store, settings, Recipient(contact, sealed, channel), body, message_id,
                    now)
     if isinstance(result, Hold):
-        job.save_meta()
-        store.count(now, [result.reason], table="outbound")
-        log.info("outbound message %s for contact %s: %s for %.0f s", message_id, contact[:8],
-                 result.reason, result.seconds)
-        return Retry(max=HOLDS, interval=max(1, math.ceil(result.seconds)))
+        return _hold(job, store, result, contact, message_id, now)
     job.connection.srem(key(contact, "jobs"), job.id)
     store.count(now, [result], table="outbound")
     log.info("outbound message %s for contact %s: %s", message_id, contact[:8], result)
     return result
+
+
+def _hold(job: Job, store: Store, hold: Hold, contact: str, message_id: str,
+          now: float) -> Retry:
+    """Run again later; after `HOLDS` holds, fail the job (counted, logged, in the failed
+    registry for `screener jobs retry`) rather than end it the way RQ ends a job out of
+    retries: silently, with no failure callback."""
+    holds = job.meta.get("holds", 0) + 1
+    if holds > HOLDS:
+        job.meta["holds"] = 0  # a staff retry starts afresh
+        job.meta.pop("slot", None)
+        job.save_meta()
+        job.retries_left = 0
+        store.count(now, ["held_too_long"], table="outbound")
+        raise HeldTooLong(f"held {HOLDS} times, the last for {hold.reason}")
+    job.meta["holds"] = holds
+    job.save_meta()
+    store.count(now, [hold.reason], table="outbound")
+    log.info("outbound message %s for contact %s: %s for %.0f s", message_id, contact[:8],
+             hold.reason, hold.seconds)
+    # RQ counts every Retry returned and ends the job silently at `max`: the count is ours.
+    return Retry(max=(job.number_of_retries or 0) + 1,
+                 interval=max(1, math.ceil(hold.seconds)))
 
 
 def _send(job: Job, store: Store, settings: Settings, to: Recipient, body: str,

@@ -14,6 +14,22 @@ DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 
 
 @dataclass(frozen=True)
+class Timing:
+    """When a queued message may go and how long its traces live. Read from the queueing
+    process's own configuration: the app's config in the web process (which need not be its
+    environment), the environment in the worker."""
+
+    quiet_hours: QuietHours | None = field(default_factory=lambda: QuietHours.parse(None))
+    ttl: Ttl = field(default_factory=Ttl)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, object]) -> Timing:
+        quiet = config.get("QUIET_HOURS")
+        return cls(QuietHours.parse(str(quiet) if quiet is not None else None),
+                   Ttl.from_config(config))
+
+
+@dataclass(frozen=True)
 class Settings:
     secret: bytes  # SCREENER_SECRET: opens the sealed addresses jobs carry
     account_sid: str | None = None
@@ -57,6 +73,10 @@ class Settings:
     def uses_twilio(self) -> bool:
         """Credentials set: send through Twilio; else write to the local outbox."""
         return bool(self.account_sid and self.auth_token)
+
+    @property
+    def timing(self) -> Timing:
+        return Timing(self.quiet_hours, self.ttl)
 
     @property
     def segments_per_second(self) -> float:
