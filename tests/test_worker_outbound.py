@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +21,9 @@ import pytest
 import requests
 from phone import NUMBER, SECRET
 from rq.job import Job, JobStatus
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 from worker_kit import (
     CREATED,
     FORMS,
@@ -32,9 +40,10 @@ from worker_kit import (
 from bot import optout, window
 from bot.engine import Job as Job_
 from bot.engine import new_session
+from bot.redis_embedded import free_port
 from bot.sealing import SealError, open_sealed, seal
 from bot.store import Change, Store
-from worker import engine_jobs, outbound, throughput
+from worker import delivery, engine_jobs, outbound, throughput
 from worker.admin import retry_failed
 from worker.callbacks import FAILURES
 from worker.outbound import enqueue_message
@@ -94,8 +103,10 @@ def test_a_201_sends_the_message_once_with_a_status_callback(redis, twilio_api):
     assert outcomes(redis) == {"sent": 1}
 
 
-@pytest.mark.parametrize("trouble", [refused(429, 20429), refused(500), refused(503),
-                                     requests.ConnectionError("connection refused")],
+REFUSED = requests.ConnectionError(MaxRetryError(None, "/", NewConnectionError(None, "refused")))
+
+
+@pytest.mark.parametrize("trouble", [refused(429, 20429), refused(500), refused(503), REFUSED],
                          ids=["429", "500", "503", "no-connection"])
 def test_429_5xx_and_network_errors_are_retried_with_backoff_then_sent_once(redis, twilio_api,
                                                                             trouble):
@@ -159,6 +170,78 @@ def test_a_read_timeout_is_not_retried_because_the_text_may_have_gone_out(redis,
     assert not make_due(redis, OUTBOUND)
     assert len(http.posts) == 1
     assert outcomes(redis) == {"unconfirmed": 1, "duplicate": 1}
+
+
+class LocalTwilio(TwilioHttpClient):
+    """The real HTTP client (requests, urllib3, sockets) with Twilio's host swapped for ours."""
+
+    def __init__(self, port: int):
+        super().__init__(timeout=2)
+        self.port = port
+
+    def request(self, method, url, *args, **kwargs):
+        local = url.replace("https://api.twilio.com", f"http://127.0.0.1:{self.port}")
+        return super().request(method, local, *args, **kwargs)
+
+
+@contextmanager
+def server_that_hangs_up() -> Iterator[tuple[int, list[bytes]]]:
+    """Reads each request whole, then closes the connection without a word: Twilio may have
+    taken the message and we cannot know."""
+    received: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                data = connection.recv(65536)
+                while b"\r\n\r\n" not in data:
+                    data += connection.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+                while len(body) < length:
+                    body += connection.recv(65536)
+                received.append(body)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], received
+    finally:
+        listener.close()
+
+
+def use_local_twilio(monkeypatch, port: int) -> None:
+    monkeypatch.setattr(delivery, "twilio_client", lambda settings: Client(
+        settings.account_sid, settings.auth_token, http_client=LocalTwilio(port)))
+
+
+def test_a_connection_closed_after_the_request_went_out_is_not_retried(redis, twilio_api,
+                                                                       monkeypatch):
+    twilio_api(CREATED)
+    with server_that_hangs_up() as (port, received):
+        use_local_twilio(monkeypatch, port)
+        job = send(redis)
+        assert not make_due(redis, OUTBOUND) and not finished_badly(redis, job)
+        send(redis)  # the same message queued again
+    assert len(received) == 1  # at most once: Twilio may have it, so we never send it again
+    assert outcomes(redis) == {"unconfirmed": 1, "duplicate": 1}
+
+
+def test_a_connection_never_made_is_retried_and_sent_once(redis, twilio_api, monkeypatch):
+    http = twilio_api(CREATED)
+    use_local_twilio(monkeypatch, free_port())  # nobody listens there: connection refused
+    job = send(redis)
+    assert status(redis, job) == JobStatus.SCHEDULED
+    monkeypatch.setattr(delivery, "twilio_client", lambda settings: Client(
+        settings.account_sid, settings.auth_token, http_client=http))
+    make_due(redis, OUTBOUND)
+    run_worker(redis, OUTBOUND)
+    assert len(http.posts) == 1 and outcomes(redis) == {"sent": 1}
 
 
 def test_a_duplicated_or_rerun_job_texts_the_resident_once(redis, twilio_api):

@@ -7,10 +7,12 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 
-from requests.exceptions import ReadTimeout
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import ConnectTimeout, RequestException
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from bot import outbox
 from bot.optout import CARRIER_OPT_OUT
@@ -28,8 +30,8 @@ class Failure(Enum):
     OPTED_OUT = "opted_out"
     INVALID_NUMBER = "invalid_number"
     OUTSIDE_WINDOW = "outside_window"
-    TRANSIENT = "transient"  # 429, 5xx, no connection: Twilio took nothing; try again later
-    UNCONFIRMED = "unconfirmed"  # no answer after the request went out: it may have been sent
+    TRANSIENT = "transient"  # 429, 5xx, no connection made: Twilio took nothing; try again
+    UNCONFIRMED = "unconfirmed"  # the request may have gone out: it may have been sent
     REJECTED = "rejected"  # any other refusal: the same request would fail again
 
 
@@ -88,6 +90,20 @@ def explain(error: Exception) -> Failure:
         if error.status == 429 or error.status >= 500:
             return Failure.TRANSIENT
         return Failure.REJECTED
-    if isinstance(error, ReadTimeout):
-        return Failure.UNCONFIRMED
-    return Failure.TRANSIENT  # no connection, Redis trouble, the unforeseen: try again
+    if isinstance(error, RequestException):  # docs/twilio.md "A send that may have gone out"
+        return Failure.TRANSIENT if _never_sent(error) else Failure.UNCONFIRMED
+    return Failure.TRANSIENT  # Redis trouble, the unforeseen, before any request: try again
+
+
+def _never_sent(error: RequestException) -> bool:
+    """Only a connection that was never made proves Twilio has nothing. A reset, a closed
+    socket or a timeout after the request was written may come after Twilio took it: we
+    prefer a lost follow-up (counted `unconfirmed`) to a resident texted twice."""
+    if isinstance(error, ConnectTimeout):
+        return True
+    if not isinstance(error, RequestsConnectionError) or not error.args:
+        return False
+    cause = error.args[0]
+    if isinstance(cause, MaxRetryError):
+        cause = cause.reason
+    return isinstance(cause, NewConnectionError | ConnectTimeoutError)
