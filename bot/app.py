@@ -13,10 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from redis import Redis
+from redis.exceptions import RedisError, ResponseError
 
 from bot.content import load_content
 from bot.inbound import Textline
 from bot.language import warm as warm_language_model
+from bot.optout import Fallback
 from bot.ratelimit import Limits
 from bot.store import Ttl, connect
 from bot.web import health, simulator, twilio
@@ -25,12 +28,13 @@ ENVIRONMENT = (
     "REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WEBHOOK_KEYS",
     "PUBLIC_URL", "SCREENER_SECRET", "OPT_OUT_MODE", "RETENTION_DAYS",
     "OPT_OUT_RETENTION_DAYS", "RATE_LIMIT_PER_MINUTE", "GLOBAL_RATE_LIMIT_PER_MINUTE",
-    "SIMULATOR",
+    "SIMULATOR", "OPT_OUT_FALLBACK_PATH",
 )
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 # Twilio's form is a few KB (1,600 characters of text, percent-encoded, and up to ten media
 # URLs). Anything larger is refused (413) before Werkzeug parses it, signature or not.
 MAX_BODY_BYTES = 64 * 1024
+log = logging.getLogger(__name__)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -48,17 +52,40 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                            "numbers out of Redis and logs")
     content = app.config.get("CONTENT") or load_content()
     warm_language_model(content.flow)  # the first resident must not wait for it
+    redis = app.config.get("REDIS") or connect(app.config.get("REDIS_URL") or DEFAULT_REDIS_URL)
+    warn_unless_persistent(redis)
     app.extensions["textline"] = Textline(
         content,
-        app.config.get("REDIS") or connect(app.config.get("REDIS_URL") or DEFAULT_REDIS_URL),
+        redis,
         secret.encode(),
         opt_out_mode=app.config.get("OPT_OUT_MODE") or "twilio",
         ttl=Ttl.from_config(app.config),
         limits=Limits.from_config(app.config),
         clock=app.config.get("CLOCK") or time.time,
+        fallback=Fallback(app.config.get("OPT_OUT_FALLBACK_PATH")),
     )
     app.register_blueprint(twilio.bp)
     app.register_blueprint(health.bp)
     if simulator.enabled(app.config):
         app.register_blueprint(simulator.bp)
+    elif simulator.asked_for(app.config):
+        log.warning("SIMULATOR is set but Twilio credentials are too: the simulator stays off "
+                    "(it texts as any number without a signature)")
     return app
+
+
+def warn_unless_persistent(redis: Redis) -> None:
+    """Opt-out records are the data we must never lose: say loudly when a Redis restart
+    would lose them (no append-only file)."""
+    try:
+        enabled = redis.info("persistence").get("aof_enabled")
+    except ResponseError:  # INFO refused (some managed services, fakeredis): cannot tell
+        log.info("could not check whether Redis persists: INFO refused")
+        return
+    except RedisError as error:
+        log.warning("could not check whether Redis persists: %s", type(error).__name__)
+        return
+    if enabled is not None and not int(enabled):
+        log.warning("REDIS DOES NOT PERSIST: appendonly is off, so a Redis restart loses every "
+                    "opt-out record, session and queued job. Set `appendonly yes` "
+                    "(docs/twilio.md, section 6)")

@@ -15,6 +15,7 @@ overwriting the turn after it.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -32,7 +33,17 @@ from redis.lock import Lock
 from bot import optout, ratelimit, window
 from bot.content import Content
 from bot.engine import Event, Job, clean, new_session, step
-from bot.store import KEEP, Change, LockLost, Snapshot, Store, Ttl, contact_id
+from bot.sealing import open_sealed, seal
+from bot.store import (
+    KEEP,
+    PENDING_JOBS,
+    Change,
+    LockLost,
+    Snapshot,
+    Store,
+    Ttl,
+    contact_id,
+)
 from worker import engine_jobs
 
 log = logging.getLogger(__name__)
@@ -106,7 +117,8 @@ class Textline:
     def __init__(self, content: Content, redis: Redis, secret: bytes, *,
                  opt_out_mode: str = "twilio", ttl: Ttl | None = None,
                  limits: ratelimit.Limits | None = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time,
+                 fallback: optout.Fallback | None = None):
         self.content = content
         self.store = Store(redis, ttl)
         self.secret = secret
@@ -114,6 +126,7 @@ class Textline:
         self.limits = limits or ratelimit.Limits()
         self.clock = clock
         self.memory = ContactMemory()
+        self.fallback = fallback or optout.Fallback()
 
     def contact(self, address: str) -> str:
         return contact_id(self.secret, address)
@@ -129,17 +142,80 @@ class Textline:
         try:
             replies, outcome = self._locked_turn(contact, message)
         except Exception:
-            log.exception("request=%s contact=%s turn failed; apologising",
-                          request_id, contact[:8])
-            return self._apology(contact)
+            log.exception("request=%s contact=%s turn failed", request_id, contact[:8])
+            return self._after_failure(contact, message, request_id)
+        self._catch_up()
         log.info("request=%s contact=%s channel=%s outcome=%s replies=%d ms=%.1f",
                  request_id, contact[:8], message.channel, outcome, len(replies),
                  (time.perf_counter() - started) * 1000)
         return replies
 
-    def _apology(self, contact: str) -> list[str]:
+    def _after_failure(self, contact: str, message: Message, request_id: str) -> list[str]:
+        """What a failed turn says. A turn that was saved before the failure answers with
+        what was saved (a "please resend" would turn the resend into the next answer); a STOP
+        or START is kept on disk and honoured; anyone else gets the apology, unless they
+        opted out."""
+        try:
+            saved = self.store.seen(contact, message.sid or "-")
+        except Exception as error:  # Redis is still failing: we cannot know
+            log.warning("request=%s could not check for a saved turn: %s", request_id,
+                        type(error).__name__)
+            saved = None
+        if saved is not None:
+            log.info("request=%s contact=%s outcome=saved_before_failure", request_id,
+                     contact[:8])
+            return saved
         lang, stopped = self.memory.recall(contact)
-        return [] if stopped else [self.content.message(lang, "sorry_error")]
+        kind = self.keywords.kind(message.body, message.opt_out_type)
+        if kind is None and self._says_stop(message.body, lang):
+            kind = "stop"
+        if kind in ("stop", "start"):
+            try:
+                self.fallback.append(contact, kind, self.clock(), lang)
+            except OSError:
+                log.exception("request=%s contact=%s %s could not be kept on disk",
+                              request_id, contact[:8], kind)
+            self.memory.remember(contact, lang, stopped=kind == "stop")
+            log.warning("request=%s contact=%s %s kept on disk until Redis is back",
+                        request_id, contact[:8], kind)
+            if kind == "stop":
+                confirmed = self.keywords.twilio_confirmed(message.body, message.opt_out_type,
+                                                           "stop")
+                return [] if confirmed else [self.content.message(lang, "stopped")]
+            if self.keywords.twilio_confirmed(message.body, message.opt_out_type, "start"):
+                return []
+            return [self.content.message(lang, "sorry_error")]
+        kept = self._kept_state(contact)
+        if kept if kept is not None else stopped:
+            return []
+        return [self.content.message(lang, "sorry_error")]
+
+    def _kept_state(self, contact: str) -> bool | None:
+        try:
+            return self.fallback.stopped(contact)
+        except OSError:
+            return None
+
+    def _says_stop(self, body: str, lang: str) -> bool:
+        """Whether the engine would read the message as STOP ("please stop texting me")."""
+        try:
+            result = step(self.content, new_session(self.content, self.clock(), lang), body,
+                          self.clock())
+        except Exception:
+            return False
+        return any(event.kind == "opted_out" for event in result.events)
+
+    def _catch_up(self) -> None:
+        """After a good turn: record opt-outs kept on disk, and queue jobs left waiting. Never
+        costs the resident the reply."""
+        try:
+            self.fallback.replay(self.store)
+        except Exception:
+            log.exception("kept opt-outs not recorded yet")
+        try:
+            self.retry_pending_jobs()
+        except Exception:
+            log.exception("waiting engine jobs not queued yet")
 
     @contextmanager
     def _locked(self, contact: str) -> Iterator[bytes]:
@@ -177,12 +253,57 @@ class Textline:
         resident a follow-up, never the reply."""
         if not jobs:
             return
+        turn_id = message.sid or uuid.uuid4().hex
         try:
             engine_jobs.enqueue(self.store.redis, self.content, self.secret, message.address,
-                                jobs, message.sid or uuid.uuid4().hex, now)
+                                jobs, turn_id, now)
         except Exception:
-            log.exception("contact=%s engine jobs %s not queued", contact[:8],
-                          [job.kind for job in jobs])
+            log.exception("contact=%s engine jobs %s not queued; kept to try again",
+                          contact[:8], [job.kind for job in jobs])
+            self._keep_jobs(contact, message.address, jobs, turn_id, now)
+
+    def _keep_jobs(self, contact: str, address: str, jobs: list[Job], turn_id: str,
+                   now: float) -> None:
+        """Park jobs that could not be queued (the address sealed, never in clear); the next
+        turn of anyone queues them (`retry_pending_jobs`), under the same ids."""
+        entry = json.dumps({"contact": contact, "sealed": seal(self.secret, address),
+                            "jobs": [[job.kind, job.data] for job in jobs], "turn": turn_id,
+                            "at": now}, ensure_ascii=False)
+        try:
+            pipe = self.store.redis.pipeline(transaction=True)
+            pipe.rpush(PENDING_JOBS, entry)
+            pipe.expire(PENDING_JOBS, self.store.ttl.retention)
+            pipe.execute()
+            self.store.count(now, ["jobs_not_queued"])
+        except RedisError:
+            log.error("contact=%s engine jobs %s lost: Redis refused them twice",
+                      contact[:8], [job.kind for job in jobs])
+
+    def retry_pending_jobs(self, limit: int = 5) -> int:
+        """Queue up to `limit` parked jobs, oldest first; how many. An entry leaves the list
+        only once queued (its job ids come from its turn, so queueing twice is harmless); a
+        contact who opted out meanwhile loses its entry; one that can never be queued (a
+        bug, not Redis) is dropped with an error rather than block the rest."""
+        redis, done = self.store.redis, 0
+        for _ in range(limit):
+            raw = redis.lindex(PENDING_JOBS, 0)
+            if raw is None:
+                break
+            entry = json.loads(raw)
+            if self.store.opt_out_record(entry["contact"]) is None:
+                try:
+                    engine_jobs.enqueue(redis, self.content, self.secret,
+                                        open_sealed(self.secret, entry["sealed"]),
+                                        [Job(kind, data) for kind, data in entry["jobs"]],
+                                        entry["turn"], entry["at"])
+                except RedisError:
+                    raise
+                except Exception:
+                    log.exception("contact=%s parked engine jobs dropped: they cannot be "
+                                  "queued", entry["contact"][:8])
+            redis.lrem(PENDING_JOBS, 1, raw)
+            done += 1
+        return done
 
     def _turn(self, contact: str, message: Message, found: Snapshot,
               now: float) -> tuple[Change, list[Job]]:
@@ -248,13 +369,16 @@ class Textline:
         """Twilio refused a send with 21610: the number opted out where we could not see it."""
         contact = self.contact(address)
         try:
-            with self._locked(contact) as token:
-                optout.opt_out_now(self.store, contact, self.clock(), "opted_out_by_carrier",
-                                   token)
-        except (ContactBusy, LockLost):
-            # A turn holds the contact: write the record now rather than lose it. A session
-            # that turn saves afterwards is erased by the contact's next message.
-            optout.opt_out_now(self.store, contact, self.clock(), "opted_out_by_carrier")
+            try:
+                with self._locked(contact) as token:
+                    optout.opt_out_now(self.store, contact, self.clock(),
+                                       "opted_out_by_carrier", token)
+            except (ContactBusy, LockLost):
+                # A turn holds the contact: write the record now rather than lose it. A
+                # session that turn saves afterwards is erased by the contact's next message.
+                optout.opt_out_now(self.store, contact, self.clock(), "opted_out_by_carrier")
+        except RedisError:
+            self.fallback.append(contact, "stop", self.clock(), self.memory.recall(contact)[0])
         self.memory.remember(contact, self.memory.recall(contact)[0], stopped=True)
 
 

@@ -9,12 +9,22 @@ Two modes (`OPT_OUT_MODE`):
   Opt-Out) we confirm it ourselves: every opt-out gets exactly one confirmation.
 - `app`: a standalone short code, where Twilio does nothing and we send the confirmations.
 
-A contact who opted out gets no reply at all until an opt-in keyword.
+A contact who opted out gets no reply at all until an opt-in keyword (or HELP in `app` mode).
+
+Opt-out is the last thing to fail: a STOP or START that arrives while Redis cannot take it is
+appended to a small file (`Fallback`, `OPT_OUT_FALLBACK_PATH`) that every web process on the
+machine reads before apologising, and the first turn after Redis is back records it there.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import logging
+import os
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 from redis import Redis
 from rq.exceptions import NoSuchJobError
@@ -24,7 +34,9 @@ from bot.content import Content
 from bot.questions.normalize import bare
 from bot.store import Change, Store, key
 
+log = logging.getLogger(__name__)
 MODES = ("twilio", "app")
+DEFAULT_FALLBACK = Path(__file__).resolve().parents[1] / "var" / "optouts-pending.jsonl"
 # The household's answers while it waits in line for an estimate (worker/followups.py).
 PENDING_ESTIMATE = "estimate"
 CARRIER_OPT_OUT = 21610  # Twilio: "Attempt to send to unsubscribed recipient"
@@ -91,12 +103,89 @@ def cancel_jobs(redis: Redis, contact: str) -> None:
 
 
 def opt_out_now(store: Store, contact: str, now: float, reason: str,
-                token: bytes | None = None) -> None:
-    """Opt a contact out outside a turn: Twilio refused a send to it with 21610.
+                token: bytes | None = None, lang: str | None = None) -> None:
+    """Opt a contact out outside a turn: Twilio refused a send to it with 21610, or a STOP
+    kept during an outage is replayed.
 
     `token` is the contact's lock token when the caller holds the lock (fences the write)."""
     found = store.snapshot(contact, None)
-    lang = (found.session or found.opt_out or {}).get("lang", "en")
+    lang = (found.session or found.opt_out or {}).get("lang") or lang or "en"
     cancel_jobs(store.redis, contact)
     store.commit(contact, Change([], session=None, opt_out={"at": now, "lang": lang},
                                  counts=(reason,)), now, kept=found.kept, token=token)
+
+
+class Fallback:
+    """STOP and START that Redis could not take, kept on disk until it can.
+
+    One JSON line per keyword: the contact hash (never the number), `stop` or `start`, the
+    time and the language. Appends are flushed and fsynced under a file lock, so every web
+    process on the machine sees them; the last line of a contact decides."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None):
+        self.path = Path(path) if path else DEFAULT_FALLBACK
+
+    def append(self, contact: str, kind: str, now: float, lang: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"contact": contact, "kind": kind, "at": now, "lang": lang})
+        with self.path.open("a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def stopped(self, contact: str) -> bool | None:
+        """True or False when a kept keyword decides for the contact; None when none does."""
+        state = None
+        for entry in _entries(self.path):
+            if entry.get("contact") == contact:
+                state = entry.get("kind") == "stop"
+        return state
+
+    def pending(self) -> int:
+        return len(_entries(self.path))
+
+    def replay(self, store: Store) -> int:
+        """Record the kept keywords in Redis, oldest first; how many. Another process that
+        got here first owns the file (renamed away); on a Redis error the rest goes back."""
+        if not self.path.exists():
+            return 0
+        claimed = self.path.with_name(f"{self.path.name}.{os.getpid()}.replaying")
+        try:
+            os.rename(self.path, claimed)
+        except FileNotFoundError:
+            return 0
+        entries = _entries(claimed)
+        done = 0
+        try:
+            for entry in entries:
+                if entry["kind"] == "stop":
+                    opt_out_now(store, entry["contact"], entry["at"], "opted_out_in_outage",
+                                lang=entry.get("lang"))
+                else:
+                    store.commit(entry["contact"], Change([], opt_out=None,
+                                                          counts=("opted_in_in_outage",)),
+                                 entry["at"])
+                done += 1
+        finally:
+            for entry in entries[done:]:
+                self.append(entry["contact"], entry["kind"], entry["at"], entry["lang"])
+            claimed.unlink()
+        log.warning("recorded %d opt-out keywords kept on disk during a Redis failure", done)
+        return done
+
+
+def _entries(path: Path) -> list[dict[str, Any]]:
+    """The kept lines; a line cut short by a crash is skipped."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            lines = [line for line in handle if line.strip()]
+    except FileNotFoundError:
+        return []
+    entries = []
+    for line in lines:
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            log.error("a kept opt-out line was cut short and is skipped")
+    return entries

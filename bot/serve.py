@@ -35,6 +35,7 @@ def run(host: str, port: int) -> int:
             redis = stack.enter_context(RedisServer())
             os.environ["REDIS_URL"] = redis.url
             print(f"Embedded Redis at {redis.url}; its data is gone when this stops.")
+        ask_for_simulator()
         if not os.environ.get("SCREENER_SECRET"):
             os.environ["SCREENER_SECRET"] = secrets.token_hex(32)
             print("SCREENER_SECRET is not set: using a random one for this run.")
@@ -46,6 +47,12 @@ def run(host: str, port: int) -> int:
         server.serve_forever()  # returns on Ctrl-C or SIGTERM
     print("Stopped.")
     return 0
+
+
+def ask_for_simulator() -> None:
+    """Local development: the simulator page, unless Twilio credentials say this is real."""
+    if not (os.environ.get("TWILIO_ACCOUNT_SID") or os.environ.get("TWILIO_AUTH_TOKEN")):
+        os.environ.setdefault("SIMULATOR", "1")
 
 
 def _banner(base: str) -> str:

@@ -22,6 +22,7 @@ slot, so a turn reads it in one round trip and writes it in one MULTI.
     sj:throughput:{<sender>}     next free send slot of a sender          seconds
     sj:outbound:{<YYYY-MM-DD>}   hash: send outcome -> count              stats retention
     sj:jobs:failures             hash: queue -> failed jobs               none
+    sj:jobs:waiting              list: engine jobs not yet queued (sealed) retention
     sj:{global}:rate:<minute>    inbound messages in that minute         2 minutes
     sj:stats:{<YYYY-MM-DD>}      hash: funnel event -> count              stats retention
     sj:delivery:{<YYYY-MM-DD>}   hash: delivery status -> count           stats retention
@@ -63,6 +64,7 @@ _PUNCTUATION = re.compile(r"[\s().-]")
 # Replies kept for redeliveries: Twilio redelivers the latest messages within minutes, and a
 # contact sends at most RATE_LIMIT_PER_MINUTE (20) a minute, so 20 covers every real retry.
 REPLIES_KEPT = 20
+PENDING_JOBS = f"{PREFIX}:jobs:waiting"  # engine jobs the web could not queue (bot/inbound.py)
 
 
 class LockLost(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -70,6 +71,7 @@ def text_flow(tmp_path_factory):
     shutil.copytree(FLOWS_DIR, flows)
     flow = flows / "screener.yaml"
     head = flow.read_text(encoding="utf-8").split("\nquestions:")[0]
+    head = re.sub(r"\nchecks:\n(?:[ #].*\n|\n)*", "\n", head + "\n")  # they name questions
     questions = "".join(f'  - id: q{n}\n    type: text\n    ask: "Question {n}?"\n'
                         for n in range(1, QUESTIONS + 1))
     flow.write_text(f"{head}\nquestions:\n{questions}", encoding="utf-8")

@@ -8,6 +8,7 @@ import logging
 
 import fakeredis
 import pytest
+import redis.exceptions
 from phone import NUMBER, Phone, make_app, sign
 from rq import Queue
 from worker_kit import everything_in
@@ -147,7 +148,7 @@ def test_a_failed_enqueue_after_a_saved_turn_is_kept_and_queued_by_the_next_turn
     real = inbound.engine_jobs.enqueue
 
     def broken(*args, **kwargs):
-        raise ConnectionError("Redis went away after the turn was saved")
+        raise redis.exceptions.ConnectionError("Redis went away after the turn was saved")
 
     monkeypatch.setattr(inbound.engine_jobs, "enqueue", broken)
     said = phone.text("REMIND")

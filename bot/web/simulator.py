@@ -1,7 +1,9 @@
 """A page where staff text the bot from a browser: the same pipeline as Twilio's web hook
 (the same `respond` function, minus the signature check), so the preview is the real thing.
 
-Development only: registered when no Twilio credentials are set, or with SIMULATOR=1.
+Development only, and it fails closed: it texts as any number without a signature, so it is
+registered only when asked for (`SIMULATOR=1`, which `screener run` sets) on a machine with
+neither Twilio credential. A staging site with credentials never serves it.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ DEFAULT_FROM = "+15555550100"  # 555-01xx numbers are reserved for fiction
 OUTBOX_SHOWN = 20
 
 
+def asked_for(config: Mapping[str, Any]) -> bool:
+    return str(config.get("SIMULATOR") or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def enabled(config: Mapping[str, Any]) -> bool:
-    setting = str(config.get("SIMULATOR") or "").lower()
-    if setting in ("1", "true", "yes", "on"):
-        return True
-    if setting in ("0", "false", "no", "off"):
-        return False
-    return not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"))
+    """Asked for, and no Twilio credential at all (one alone still means a real site)."""
+    return asked_for(config) and not (config.get("TWILIO_ACCOUNT_SID")
+                                      or config.get("TWILIO_AUTH_TOKEN"))
 
 
 @bp.get("/simulator")
