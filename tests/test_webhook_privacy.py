@@ -7,6 +7,7 @@ import logging
 import pytest
 from phone import NUMBER, Phone, make_app, sign
 from rq import Queue
+from rq.job import Job
 from worker_kit import FORMS, everything_in
 
 from worker.queues import OUTBOUND
@@ -63,3 +64,19 @@ def test_the_retention_limit_is_configurable(redis_client, content):
     phone.text("hello")
     ttl = redis_client.ttl(f"sj:{{{phone.contact}}}:session")
     assert 2 * 86400 - 60 < ttl <= 2 * 86400
+
+
+@pytest.mark.xfail(strict=True, reason="worker/outbound.py enqueue_message must pass "
+                   "description=f'send {message_id}' (RQ logs each job's description)")
+def test_queued_jobs_describe_themselves_without_the_message_text(redis_client, content):
+    app = make_app(redis_client, content)
+    phone = Phone(app)
+    phone.screen_to_results()
+    phone.text("REMIND")
+    registry = Queue(OUTBOUND, connection=redis_client).scheduled_job_registry
+    jobs = [Job.fetch(job_id, connection=redis_client) for job_id in registry.get_job_ids()]
+    assert jobs
+    for job in jobs:
+        body = job.args[3]
+        assert body and body not in job.description
+        assert body[:20] not in job.description
