@@ -223,6 +223,7 @@ def _run(args: argparse.Namespace) -> int:
 def _outbox(args: argparse.Namespace) -> int:
     from bot import outbox
 
+    print(f"outbox: {outbox.path()}", file=sys.stderr)
     for message in outbox.read():
         print(json.dumps(message, ensure_ascii=False))
     return 0
@@ -236,18 +237,25 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _jobs(args: argparse.Namespace) -> int:
     from redis import Redis
+    from redis.exceptions import RedisError
 
     from worker import admin
-    from worker.settings import redis_url
 
-    connection = Redis.from_url(redis_url())
+    url, why = admin.which_redis()
+    print(f"Redis at {url} ({why})", file=sys.stderr)
+    connection = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
     names = [args.queue] if args.queue else list(QUEUES)
-    if args.action == "show":
-        print(admin.report(connection, names))
-    elif args.action == "retry":
-        print(f"{admin.retry_failed(connection, names)} failed jobs requeued")
-    else:
-        print(f"{admin.drop_failed(connection, names)} failed jobs deleted")
+    try:
+        if args.action == "show":
+            print(admin.report(connection, names))
+        elif args.action == "retry":
+            print(f"{admin.retry_failed(connection, names)} failed jobs requeued")
+        else:
+            print(f"{admin.drop_failed(connection, names)} failed jobs deleted")
+    except RedisError as error:
+        print(f"screener jobs: could not read Redis at {url} ({why}): {error} Set REDIS_URL to "
+              "the text line's Redis, or start `screener run`.", file=sys.stderr)
+        return 1
     return 0
 
 

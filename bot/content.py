@@ -6,7 +6,6 @@ sees comes from YAML and is translated through gettext.
 
 from __future__ import annotations
 
-import os
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,8 +13,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from bot.flow import FLOWS_DIR, Flow, load_flow
+from bot.flow import Flow, load_flow
 from bot.i18n import DEFAULT_TRANSLATIONS_DIR, Catalogs
+from bot.paths import flows_dir
 from bot.questions.normalize import bare, same_words
 from bot.rules import Rules, load_rules
 from bot.services import Catalog, load_services
@@ -91,10 +91,6 @@ class _Params(dict):
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
-
-
-def flows_dir() -> Path:
-    return Path(os.environ.get("SCREENER_FLOWS_DIR") or FLOWS_DIR)
 
 
 def load_content(flows: str | Path | None = None,

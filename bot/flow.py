@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.expressions import Expression, ExpressionError, parse
+from bot.paths import SHIPPED_FLOWS, flows_dir, schema
 from bot.yamlsource import (
     Problem,
     SourceList,
@@ -25,7 +26,7 @@ from bot.yamlsource import (
     schema_problems,
 )
 
-FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
+FLOWS_DIR = SHIPPED_FLOWS  # the shipped flows (bot/paths.py: the folder in use)
 RESULTS = "results"
 QUESTION_TYPES = ("choice", "yes_no", "number", "money", "zip", "text")
 # Messages the engine sends by key; the texts are the staff's.
@@ -198,9 +199,9 @@ def applies(question: Question, facts: Mapping[str, Any]) -> bool:
         return True
 
 
-def load_flow(path: str | Path = FLOWS_DIR / "screener.yaml") -> Flow:
+def load_flow(path: str | Path | None = None) -> Flow:
     """Load and check the flow; raise YamlFileError listing every error with its line."""
-    flow, problems = read_flow(path)
+    flow, problems = read_flow(path or flows_dir() / "screener.yaml")
     errors = [p for p in problems if p.severity == "error"]
     if errors or flow is None:
         raise YamlFileError(errors)
@@ -226,7 +227,7 @@ def read_flow(path: str | Path) -> tuple[Flow | None, list[Problem]]:
 
 
 def _schema(name: str) -> dict:
-    return json.loads((FLOWS_DIR / name).read_text(encoding="utf-8"))
+    return json.loads(schema(name).read_text(encoding="utf-8"))
 
 
 def _read_language(path: Path, problems: list[Problem]) -> SourceMap | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import itertools
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -22,18 +21,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.expressions import FUNCTIONS, Expression, ExpressionError, parse
+from bot.paths import flows_dir, schema
 from bot.places import in_bay_area, in_california, in_home_county
 from bot.segments import non_gsm7
 from bot.yamlsource import Problem, SourceMap, YamlFileError, load_yaml, schema_problems
 
-_REPO_FLOWS = Path(__file__).resolve().parent.parent / "flows"
-SCHEMA_PATH = _REPO_FLOWS / "programs.schema.json"
+SCHEMA_PATH = schema("programs.schema.json")
 
 
 def programs_path() -> Path:
-    """The rules file: $SCREENER_FLOWS_DIR/programs.yaml when set, else the repo's flows/."""
-    flows_dir = os.environ.get("SCREENER_FLOWS_DIR")
-    return (Path(flows_dir) if flows_dir else _REPO_FLOWS) / "programs.yaml"
+    """The rules file in use (bot/paths.py)."""
+    return flows_dir() / "programs.yaml"
 
 
 DEFAULT_PROGRAMS_PATH = programs_path()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,13 +17,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from bot.paths import SHIPPED_FLOWS, flows_dir, schema
 from bot.places import Place, lookup_zip
 from bot.segments import non_gsm7
 from bot.yamlsource import Problem, SourceMap, YamlFileError, load_yaml, schema_problems
 
-FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
-DEFAULT_SERVICES_PATH = FLOWS_DIR / "services.yaml"
-SCHEMA_PATH = FLOWS_DIR / "services.schema.json"
+SCHEMA_PATH = schema("services.schema.json")
+DEFAULT_SERVICES_PATH = SHIPPED_FLOWS / "services.yaml"
 CATEGORIES = ("food", "shelter", "crisis", "violence", "health", "youth", "benefits", "general")
 OFFERS_MAX_CHARS = 70  # SMS is paid per segment: keep each line of a reply short
 
@@ -120,9 +119,8 @@ def _rank(
 
 
 def services_path() -> Path:
-    """The catalog in use: `$SCREENER_FLOWS_DIR/services.yaml` when set (staging, tests)."""
-    flows_dir = os.environ.get("SCREENER_FLOWS_DIR")
-    return Path(flows_dir) / "services.yaml" if flows_dir else DEFAULT_SERVICES_PATH
+    """The catalog in use (bot/paths.py)."""
+    return flows_dir() / "services.yaml"
 
 
 def load_services(path: str | Path | None = None) -> Catalog:

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from bot.flow import FLOWS_DIR
+from bot.paths import flows_dir, schema
 from bot.questions.normalize import ascii_digits, bare, fold
 from bot.yamlsource import Problem, SourceMap, YamlFileError, load_yaml, schema_problems
 
@@ -218,12 +218,12 @@ class Matcher:
         return False
 
 
-def load_urgent(path: str | Path = FLOWS_DIR / "urgent.yaml") -> Urgent:
+def load_urgent(path: str | Path | None = None) -> Urgent:
     """The urgent needs, or YamlFileError with `path:line: problem`."""
-    path = str(path)
+    path = str(path or flows_dir() / "urgent.yaml")
     data = load_yaml(path)
-    schema = json.loads((FLOWS_DIR / "urgent.schema.json").read_text(encoding="utf-8"))
-    problems = schema_problems(data, schema, path)
+    schema_data = json.loads(schema("urgent.schema.json").read_text(encoding="utf-8"))
+    problems = schema_problems(data, schema_data, path)
     if problems:
         raise YamlFileError(problems)
     settings = data["settings"]

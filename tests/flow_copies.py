@@ -7,7 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
-from bot.flow import FLOWS_DIR
+from bot.paths import SHIPPED_FLOWS as FLOWS_DIR
 
 
 def copy_flows(where: Path) -> Path:

@@ -6,9 +6,10 @@ import pytest
 
 from bot.content import load_content
 from bot.engine import step
-from bot.flow import FLOWS_DIR, Flow
+from bot.flow import Flow
 from bot.i18n import DEFAULT_TRANSLATIONS_DIR
 from bot.i18n.check import catalog_problems
+from bot.paths import SHIPPED_FLOWS as FLOWS_DIR
 from bot.questions import Context, reader_for
 
 NOW = 1_800_000_000.0

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from flow_copies import edit
 
-from bot.flow import FLOWS_DIR, REQUIRED_MESSAGES
+from bot.flow import REQUIRED_MESSAGES
 from bot.lint import lint
+from bot.paths import SHIPPED_FLOWS as FLOWS_DIR
 from bot.placeholders import FILLED, placeholder_problems
 from bot.yamlsource import load_yaml
 

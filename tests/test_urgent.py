@@ -12,7 +12,7 @@ import pytest
 
 from bot.content import load_content
 from bot.engine import step
-from bot.flow import FLOWS_DIR
+from bot.paths import SHIPPED_FLOWS as FLOWS_DIR
 from bot.questions.normalize import fold
 from bot.urgent import lint_urgent
 
