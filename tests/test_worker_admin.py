@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import operator
+import os
 
 import pytest
 from fakeredis import FakeStrictRedis
 from rq import SimpleWorker
 
+from bot import outbox
+from bot.cli import main
+from bot.redis_embedded import RedisServer, free_port
+from bot.store import connect
 from worker.admin import drop_failed, report, retry_failed
 from worker.followups import DISAGREEMENTS
 from worker.queues import ESTIMATES, OUTBOUND, QUEUES, queue
+
+pytest_plugins = ["redis_server"]
+
+
+@pytest.fixture
+def local(tmp_path, monkeypatch):
+    """A local folder of this test's own, and no Redis named in the environment."""
+    monkeypatch.setenv("SCREENER_VAR", str(tmp_path / "var"))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("OUTBOX_PATH", raising=False)
+    return tmp_path
 
 
 @pytest.fixture
@@ -46,3 +62,40 @@ def test_drop_deletes_failed_jobs(redis):
     assert drop_failed(redis, QUEUES) == 1
     assert queue(OUTBOUND, redis).failed_job_registry.count == 0
     assert queue(OUTBOUND, redis).count == 0
+
+
+@pytest.mark.redis_server
+def test_screener_jobs_reads_the_embedded_redis_of_a_running_screener_run(local, capsys):
+    with RedisServer(announce=True) as embedded:  # as `screener run` starts it
+        fail_a_job(connect(embedded.url))
+        assert main(["jobs"]) == 0
+        shown = capsys.readouterr()
+        assert next(line for line in shown.out.splitlines()
+                    if line.startswith(OUTBOUND)).split()[-1] == "1"
+        assert embedded.url in shown.err and "screener run" in shown.err
+    main(["jobs"])  # stopped: no longer read, and said which Redis is read instead
+    assert "the default: REDIS_URL is not set" in capsys.readouterr().err
+
+
+def test_screener_jobs_with_redis_down_says_so_in_one_sentence_without_a_traceback(
+        local, monkeypatch, capsys):
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nobody listens there
+    monkeypatch.setenv("REDIS_URL", url)
+    assert main(["jobs"]) == 1
+    shown = capsys.readouterr()
+    assert shown.out == ""
+    assert f"could not read Redis at {url} (REDIS_URL)" in shown.err
+    assert "Traceback" not in shown.err
+
+
+def test_screener_outbox_reads_one_file_whatever_folder_it_runs_in(local, monkeypatch, capsys):
+    (local / "a").mkdir()
+    monkeypatch.chdir(local / "a")
+    outbox.append({"id": "a", "to": "+15555550100", "channel": "sms", "body": "Hi"})
+    monkeypatch.chdir(local)
+    assert main(["outbox"]) == 0
+    shown = capsys.readouterr()
+    assert [line for line in shown.out.splitlines()] == [
+        '{"id": "a", "to": "+15555550100", "channel": "sms", "body": "Hi"}']
+    assert str(local / "var" / "outbox.jsonl") in shown.err
+    assert os.listdir(local / "a") == []
