@@ -36,6 +36,7 @@ from typing import Any
 from bot.content import Content
 from bot.engine import Step, new_session, step
 from bot.flow import RESULTS, applies
+from bot.session import Stage
 from bot.yamlsource import Problem, YamlFileError, load_yaml
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "corpus"
@@ -177,12 +178,12 @@ def _what_happened(content: Content, case: Case, result: Step) -> str:
     if session is None:
         return "stopped without a command"
     if case.at == "first":
-        if session["stage"] == "language":
+        if session["stage"] == Stage.LANGUAGE:
             return "menu"
         return describe("lang", session["lang"])
     if "unsure" in kinds:
         return "unsure"
-    if session["stage"] == "confirm":
+    if session["stage"] == Stage.CONFIRM:
         return describe("confirm", session["pending"]["value"])
     pending = session.get("pending") or {}
     if pending.get("ask"):

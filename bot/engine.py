@@ -24,9 +24,9 @@ from bot.questions import Context, Reading, reader_for
 from bot.questions.normalize import ascii_digits, bare, contains_phrase, matches_phrase
 from bot.rules import san_jose_date
 from bot.segments import split
+from bot.session import FORMAT, Stage, upgrade
 from bot.urgent import Need
 
-SESSION_FORMAT = 1
 MAX_INBOUND_CHARS = 1600
 COMMANDS = ("stop", "start", "help", "back", "restart", "language", "skip", "more", "remind")
 # The re-prompt a question's own `retry` text replaces, per type.
@@ -62,10 +62,10 @@ class Step:
 
 def new_session(content: Content, now: float, lang: str = "en") -> dict[str, Any]:
     return {
-        "format": SESSION_FORMAT,
+        "format": FORMAT,
         "flow": content.flow.fingerprint,
         "lang": lang if lang in content.languages else "en",
-        "stage": "asking",
+        "stage": Stage.ASKING,
         "question": content.flow.first.id,
         "answers": {},
         "trail": [],
@@ -84,7 +84,7 @@ def step(content: Content, session: dict[str, Any] | None, text: str, now: float
     `lang` forces a language (e.g. `screener chat --lang es`); `channel` decides how long
     replies are split: SMS by the segment budget, WhatsApp only at Twilio's 1,600 characters.
     """
-    turn = _Turn(content, copy.deepcopy(session) if session else None, now, channel)
+    turn = _Turn(content, upgrade(copy.deepcopy(session)) if session else None, now, channel)
     turn.handle(clean(text), lang)
     return turn.finish()
 
@@ -137,7 +137,7 @@ class _Turn:
                 self.ask()
                 return
         if command is None and self._idle():
-            self.session["stage"] = "idle_offer"
+            self.session["stage"] = Stage.IDLE_OFFER
             self.say("idle_return")
             return
         if command:
@@ -149,15 +149,15 @@ class _Turn:
     def _dispatch(self, text: str) -> None:
         """Read the message as the answer the current stage is waiting for."""
         stage = self.session["stage"]
-        if stage == "urgent":
+        if stage == Stage.URGENT:
             self._on_after_urgent(text)
-        elif stage == "confirm":
+        elif stage == Stage.CONFIRM:
             self._on_confirm(text)
-        elif stage == "language":
+        elif stage == Stage.LANGUAGE:
             self._on_language_choice(text)
-        elif stage == "idle_offer":
+        elif stage == Stage.IDLE_OFFER:
             self._on_idle_choice(text)
-        elif stage == RESULTS:
+        elif stage == Stage.RESULTS:
             self._on_results_reply(text)
         else:
             self._on_answer(text)
@@ -199,7 +199,7 @@ class _Turn:
     def _idle(self) -> bool:
         idle_seconds = self.flow.settings.idle_minutes * 60
         return (
-            self.session["stage"] == "asking"
+            self.session["stage"] == Stage.ASKING
             and bool(self.session["trail"])
             and self.now - self.session.get("updated", self.now) > idle_seconds
         )
@@ -216,28 +216,28 @@ class _Turn:
     def _repeat(self) -> None:
         """Say again, briefly, what the conversation is waiting for in its current stage."""
         stage = self.session["stage"]
-        if stage in ("asking", "confirm"):
+        if stage in (Stage.ASKING, Stage.CONFIRM):
             self.ask()
-        elif stage == RESULTS and self.session.get("outside"):
+        elif stage == Stage.RESULTS and self.session.get("outside"):
             self._show_page()
-        elif stage == RESULTS and self.session["programs"]:
+        elif stage == Stage.RESULTS and self.session["programs"]:
             self.say("results_prompt", count=len(self.session["programs"]))
-        elif stage == RESULTS:
+        elif stage == Stage.RESULTS:
             self.say("results_none")
-        elif stage == "language":
+        elif stage == Stage.LANGUAGE:
             self._show_language_menu()
-        elif stage == "idle_offer":
+        elif stage == Stage.IDLE_OFFER:
             self.say("idle_return")
-        elif stage == "urgent":
+        elif stage == Stage.URGENT:
             self.say_text(self.content.urgent.resume)
 
     def ask(self) -> None:
         """Say the current question (or show the results if the flow has ended)."""
-        if self.session["stage"] == RESULTS:
+        if self.session["stage"] == Stage.RESULTS:
             self._show_page()
             return
         pending = self.session.get("pending")
-        if self.session["stage"] == "confirm" and pending:
+        if self.session["stage"] == Stage.CONFIRM and pending:
             self.say(pending["confirm"], **pending["params"])
             return
         if pending and pending.get("ask"):
@@ -265,11 +265,11 @@ class _Turn:
         self.events.append(Event("started", {"lang": chosen}))
         urgent = self.content.urgent_need(text)
         if urgent:
-            self.session["stage"] = "welcome"
+            self.session["stage"] = Stage.WELCOME
             self._on_urgent(*urgent)
             return
         if chosen is None:
-            self.session.update(stage="language", resume=None)
+            self.session.update(stage=Stage.LANGUAGE, resume=None)
             self._show_language_menu()
             return
         self._welcome()
@@ -299,7 +299,7 @@ class _Turn:
         self.events.append(Event("language", {"lang": chosen}))
         resume = self.session.pop("resume", None)
         if resume is None:
-            self.session["stage"] = "asking"
+            self.session["stage"] = Stage.ASKING
             self._welcome()
             return
         self.session["stage"] = resume
@@ -329,7 +329,7 @@ class _Turn:
         self.ask()
 
     def _on_help(self) -> None:
-        if self.session["stage"] == "asking" and self.question.help:
+        if self.session["stage"] == Stage.ASKING and self.question.help:
             self.say_text(self.question.help)
         self.say("help")
         self.session["helped"] = True  # no "Stuck? Reply HELP." right after the help
@@ -349,7 +349,7 @@ class _Turn:
             self.session["rechecked"].remove(recheck.id)
         for answer_id in last["set"]:
             self.session["answers"].pop(answer_id, None)
-        self.session.update(stage="asking", question=last["id"], misses=0, programs=[], page=0)
+        self.session.update(stage=Stage.ASKING, question=last["id"], misses=0, programs=[], page=0)
         self.ask()
 
     def _on_language(self) -> None:
@@ -357,13 +357,13 @@ class _Turn:
             self.say("language_only_english")
             self._repeat()
             return
-        if self.session["stage"] not in ("language", "urgent"):
+        if self.session["stage"] not in (Stage.LANGUAGE, Stage.URGENT):
             self.session["resume"] = self.session["stage"]
-        self.session["stage"] = "language"
+        self.session["stage"] = Stage.LANGUAGE
         self._show_language_menu()
 
     def _on_skip(self) -> None:
-        if self.session["stage"] != "asking":
+        if self.session["stage"] != Stage.ASKING:
             self._repeat()
             return
         if not self.question.optional:
@@ -373,7 +373,7 @@ class _Turn:
         self._record(None, Reading(None))
 
     def _on_more(self) -> None:
-        if self.session["stage"] != RESULTS:
+        if self.session["stage"] != Stage.RESULTS:
             self._repeat()
             return
         pages = results.paginate(self.content, self.lang, self._programs())
@@ -386,7 +386,7 @@ class _Turn:
 
     def _on_remind(self) -> None:
         """A reminder to apply, some days from now (the worker sends it, never at night)."""
-        if self.session["stage"] != RESULTS or not self.session["programs"]:
+        if self.session["stage"] != Stage.RESULTS or not self.session["programs"]:
             self.say("remind_not_yet")
             self._repeat()
             return
@@ -401,7 +401,7 @@ class _Turn:
     def _on_idle_choice(self, text: str) -> None:
         choice = ascii_digits(bare(text))
         if choice == "1":
-            self.session["stage"] = "asking"
+            self.session["stage"] = Stage.ASKING
             self.ask()
         elif choice == "2":
             self._on_restart()
@@ -411,21 +411,20 @@ class _Turn:
     # -- help today ---------------------------------------------------------------------------
     def _on_urgent(self, need: Need, lang: str) -> None:
         """Stop the questions: send the right numbers now, then offer to go back."""
-        if self.session["stage"] in ("welcome", "language") and not self.session["trail"]:
+        if self.session["stage"] in (Stage.WELCOME, Stage.LANGUAGE) and not self.session["trail"]:
             self.session["lang"] = lang if lang in self.content.languages else self.lang
         self.events.append(Event("urgent", {"need": need.id}))
-        if self.session["stage"] != "urgent":  # the language menu keeps its own `resume`
+        if self.session["stage"] != Stage.URGENT:  # the language menu keeps its own `resume`
             self.session["after_urgent"] = self.session["stage"]
-        self.session["stage"] = "urgent"
+        self.session["stage"] = Stage.URGENT
         self.say_text(need.reply)
         self.pieces += results.service_lines(self.content, self.lang, need, self.session["answers"])
         self.say_text(self.content.urgent.resume)
 
     def _on_after_urgent(self, text: str) -> None:
-        # Sessions saved before `after_urgent` existed kept it in `resume`.
-        resume = self.session.pop("after_urgent", None) or self.session.pop("resume", "asking")
-        if resume == "welcome":
-            self.session["stage"] = "asking"
+        resume = self.session.pop("after_urgent", Stage.ASKING)
+        if resume == Stage.WELCOME:
+            self.session["stage"] = Stage.ASKING
             self._welcome()
             return
         self.session["stage"] = resume
@@ -447,7 +446,7 @@ class _Turn:
         elif not reading.understood:
             self._misunderstood(question, reading)
         elif reading.confirm:
-            self.session.update(stage="confirm", pending={
+            self.session.update(stage=Stage.CONFIRM, pending={
                 "value": reading.value, "confirm": reading.confirm,
                 "params": dict(reading.note_params)})
             self.say(reading.confirm, **reading.note_params)
@@ -470,7 +469,7 @@ class _Turn:
         """After "Just to check: $12 a month?": yes keeps it; a reply with a number is a
         new answer ("no, 5000"); a plain "no" asks the question again."""
         pending = self.session.pop("pending")
-        self.session["stage"] = "asking"
+        self.session["stage"] = Stage.ASKING
         if any(char.isdigit() for char in text):  # "no, 5000": a corrected amount
             self._on_answer(text)
             return
@@ -532,14 +531,14 @@ class _Turn:
     def _ask_again(self, recheck: Check) -> None:
         """Kindly ask the question once more; the old answer stands until the new one."""
         self.session.setdefault("rechecked", []).append(recheck.id)
-        self.session.update(stage="asking", question=recheck.ask, recheck=recheck.id)
+        self.session.update(stage=Stage.ASKING, question=recheck.ask, recheck=recheck.id)
         self.events.append(Event("recheck", {"check": recheck.id}))
         self.ask()
 
     def _outside_california(self) -> None:
         """These are California programs: say where to look instead and end here, kindly.
         BACK (a mistyped ZIP) or RESTART go on from there."""
-        self.session.update(stage=RESULTS, question=None, programs=[], page=0, outside=True)
+        self.session.update(stage=Stage.RESULTS, question=None, programs=[], page=0, outside=True)
         self.events.append(Event("outside_area"))
         self._show_page()
 
@@ -561,7 +560,7 @@ class _Turn:
         if target == RESULTS:
             self._finish_screening()
             return
-        self.session.update(stage="asking", question=target)
+        self.session.update(stage=Stage.ASKING, question=target)
         self.ask()
 
     # -- results ------------------------------------------------------------------------------
@@ -576,7 +575,7 @@ class _Turn:
 
     def _finish_screening(self) -> None:
         matched = self._match()
-        self.session.update(stage=RESULTS, question=None)
+        self.session.update(stage=Stage.RESULTS, question=None)
         self.events.append(Event("results", {"programs": [p.id for p in matched]}))
         if matched:
             self.jobs.append(Job("estimate", {"answers": dict(self.session["answers"]),
@@ -615,7 +614,7 @@ class _Turn:
         session["trail"] = [t for t in session["trail"] if self.flow.question(t["id"])]
         session["flow"] = self.flow.fingerprint
         self.events.append(Event("flow_changed"))
-        if session["stage"] == RESULTS:
+        if session["stage"] == Stage.RESULTS:
             if not session.get("outside"):
                 self._match()
             return False
@@ -627,8 +626,8 @@ class _Turn:
         target = self._next_open(self.flow.first.id)
         if target == RESULTS:
             self._match()
-            session.update(stage=RESULTS, question=None)
+            session.update(stage=Stage.RESULTS, question=None)
         else:
-            session.update(stage="asking", question=target)
+            session.update(stage=Stage.ASKING, question=target)
         return True
 

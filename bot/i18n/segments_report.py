@@ -21,6 +21,7 @@ from bot.engine import step
 from bot.flow import RESULTS, Flow, Question, applies
 from bot.i18n.check import rendered_questions
 from bot.segments import count
+from bot.session import Stage
 
 SAMPLE_ZIP = "95112"  # downtown San José: a real ZIP inside the county
 MONEY_STEP = 100  # dollars either side of an income threshold in a condition
@@ -152,7 +153,7 @@ def screening(content: Content, lang: str, longest: bool) -> Screening:
         used += sum(count(reply).segments for reply in result.replies)
         if session is None or session["stage"] == RESULTS:
             break
-        if session["stage"] != "asking":
+        if session["stage"] != Stage.ASKING:
             raise ValueError(f"the scripted screening in {lang} stopped at '{session['stage']}'")
         question = content.flow.question(session["question"])
         if asked.count(question.id) >= 3:
