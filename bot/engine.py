@@ -16,19 +16,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import results
+from bot.commands import command_in, opts_out
 from bot.content import Content
 from bot.flow import RESULTS, Check, Question, applies
 from bot.language import detect
 from bot.places import in_california
 from bot.questions import Context, Reading, reader_for
-from bot.questions.normalize import ascii_digits, bare, contains_phrase, matches_phrase
+from bot.questions.normalize import ascii_digits, bare
 from bot.rules import san_jose_date
 from bot.segments import split
 from bot.session import FORMAT, Stage, upgrade
 from bot.urgent import Need
 
 MAX_INBOUND_CHARS = 1600
-COMMANDS = ("stop", "start", "help", "back", "restart", "language", "skip", "more", "remind")
 # The re-prompt a question's own `retry` text replaces, per type.
 DEFAULT_RETRY = {
     "number": "retry_number", "money": "retry_money", "yes_no": "retry_yes_no",
@@ -120,7 +120,7 @@ class _Turn:
         if lang and lang in self.content.languages:
             self.session["lang"] = lang
         moved = self.session.get("flow") != self.flow.fingerprint and self._migrate()
-        command = self._command(text)
+        command = command_in(self.content, text)
         if command == "stop":
             self._opt_out()
             return
@@ -128,7 +128,7 @@ class _Turn:
         if urgent:
             self._on_urgent(*urgent)
             return
-        if command is None and self._opts_out(text):
+        if command is None and opts_out(self.content, text):
             self._opt_out()
             return
         if moved:
@@ -179,22 +179,6 @@ class _Turn:
 
     def say_text(self, msgid: str, **params: Any) -> None:
         self.pieces.append(self.content.text(self.lang, msgid, **params))
-
-    def _command(self, text: str) -> str | None:
-        """The command the whole message is. A bare answer word is never a command: typed
-        without its marks, "dung" is "đúng" (right), not "dừng" (stop)."""
-        if self.content.is_answer_word(text):
-            return None
-        for name in COMMANDS:
-            if matches_phrase(text, self.content.command_words(name)):
-                return name
-        return None
-
-    def _opts_out(self, text: str) -> bool:
-        """ "stop texting me", "para de mandarme mensajes", "đừng nhắn nữa": revoking consent
-        by any reasonable means, in any language."""
-        return any(contains_phrase(text, phrase)
-                   for phrases in self.flow.opt_out.values() for phrase in phrases)
 
     def _idle(self) -> bool:
         idle_seconds = self.flow.settings.idle_minutes * 60
@@ -259,7 +243,7 @@ class _Turn:
         if chosen is None and len(languages) == 1:
             chosen = languages[0]
         self.session = new_session(self.content, self.now, chosen or "en")
-        if self._command(text) == "stop":
+        if command_in(self.content, text) == "stop":
             self._opt_out()
             return
         self.events.append(Event("started", {"lang": chosen}))
