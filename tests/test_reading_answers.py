@@ -62,7 +62,7 @@ def test_money_per_week_or_year_becomes_per_month_and_is_read_back(flow, text, d
 def test_pay_per_hour_without_hours_asks_for_the_hours(flow):
     reading = read(flow, "monthly_income", "$15/hr")
     assert (reading.understood, reading.retry) == (False, "ask_hours_week")
-    assert reading.pending == {"hourly": "15"}
+    assert reading.pending == {"rate": "15", "per": "per_hour"}
 
 
 @pytest.mark.parametrize("text", ["lots", "1200 and 1500 and 1800", "-300", "1500 to 1200"])
