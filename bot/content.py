@@ -6,6 +6,7 @@ sees comes from YAML and is translated through gettext.
 
 from __future__ import annotations
 
+import hashlib
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class Content:
     catalogs: Catalogs
     urgent: Urgent
     services: Catalog
+    fingerprint: str = ""  # of everything a session can point into (`_fingerprint`)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -97,10 +99,26 @@ def load_content(flows: str | Path | None = None,
                  translations: str | Path | None = None) -> Content:
     """Load the flow, rules and catalogs; raise YamlFileError with path:line problems."""
     folder = Path(flows) if flows else flows_dir()
+    flow = load_flow(folder / "screener.yaml")
     return Content(
-        flow=load_flow(folder / "screener.yaml"),
+        flow=flow,
         rules=load_rules(folder / "programs.yaml"),
         catalogs=Catalogs.load(translations or DEFAULT_TRANSLATIONS_DIR),
         urgent=load_urgent(folder / "urgent.yaml"),
         services=load_services(folder / "services.yaml"),
+        fingerprint=_fingerprint(flow, folder),
     )
+
+
+# Files a session can point into besides the flow: its programs (results pages, details,
+# reminders), urgent needs and services (help today).
+SESSION_FILES = ("programs.yaml", "urgent.yaml", "services.yaml")
+
+
+def _fingerprint(flow: Flow, folder: Path) -> str:
+    """One fingerprint over all the content a session can point into: a deploy that changes
+    any of it is noticed by every live session (engine `_migrate`), never a KeyError."""
+    digest = hashlib.sha256(flow.fingerprint.encode())
+    for name in SESSION_FILES:
+        digest.update((folder / name).read_bytes())
+    return f"{flow.version}-{digest.hexdigest()[:12]}"

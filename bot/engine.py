@@ -63,7 +63,7 @@ class Step:
 def new_session(content: Content, now: float, lang: str = "en") -> dict[str, Any]:
     return {
         "format": FORMAT,
-        "flow": content.flow.fingerprint,
+        "flow": content.fingerprint,
         "lang": lang if lang in content.languages else "en",
         "stage": Stage.ASKING,
         "question": content.flow.first.id,
@@ -119,7 +119,7 @@ class _Turn:
             return
         if lang and lang in self.content.languages:
             self.session["lang"] = lang
-        moved = self.session.get("flow") != self.flow.fingerprint and self._migrate()
+        moved = self.session.get("flow") != self.content.fingerprint and self._migrate()
         command = command_in(self.content, text)
         if command == "stop":
             self._opt_out()
@@ -549,7 +549,10 @@ class _Turn:
 
     # -- results ------------------------------------------------------------------------------
     def _programs(self) -> list[Any]:
-        return [self.content.rules.program(pid) for pid in self.session["programs"]]
+        """The programs on the results pages (a program staff removed is left out)."""
+        known = {program.id for program in self.content.rules.programs}
+        return [self.content.rules.program(pid) for pid in self.session["programs"]
+                if pid in known]
 
     def _match(self) -> list[Any]:
         """Match the answers against the rules; keep the programs, from the first page."""
@@ -596,7 +599,7 @@ class _Turn:
         known = self.flow.answer_ids
         session["answers"] = {k: v for k, v in session["answers"].items() if k in known}
         session["trail"] = [t for t in session["trail"] if self.flow.question(t["id"])]
-        session["flow"] = self.flow.fingerprint
+        session["flow"] = self.content.fingerprint
         self.events.append(Event("flow_changed"))
         if session["stage"] == Stage.RESULTS:
             if not session.get("outside"):

@@ -37,7 +37,7 @@ def test_a_new_contact_gets_the_welcome_with_consent_and_the_first_question(cont
 def test_sessions_are_plain_json_and_record_the_flow_version(content):
     session = talk(content, "hi", "22", "95112").session
     assert json.loads(json.dumps(session)) == session
-    assert session["flow"] == content.flow.fingerprint
+    assert session["flow"] == content.fingerprint
     assert session["answers"] == {"age": 22, "zip": "95112"}
 
 
@@ -137,7 +137,7 @@ def test_a_session_whose_question_was_removed_continues_from_the_next_open_quest
     result = step(edited, session, "3", NOW + 600)
     assert result.replies[0].startswith("We updated our questions.")
     assert result.session["question"] == "has_children"
-    assert result.session["flow"] == edited.flow.fingerprint
+    assert result.session["flow"] == edited.fingerprint
     assert result.session["answers"] == {"age": 22, "zip": "95112"}
 
 
@@ -190,3 +190,18 @@ def test_skip_on_the_results_asks_for_a_program_number(content):
     says = ("hi", "20", "95112", "1", "no", "no", "1200", "1", "no", "no", "no", "no", "skip")
     reply = talk(content, *says).replies[-1]
     assert reply.startswith("Reply a number from 1 to 9 to learn how to apply")
+
+
+def test_a_deploy_that_removes_a_program_recomputes_the_results_page(content, flows):
+    says = ("hi", "20", "95112", "1", "no", "no", "1200", "1", "no", "no", "no", "no")
+    results = talk(content, *says)
+    assert "calfresh" in results.session["programs"]
+    programs = flows / "programs.yaml"
+    programs.write_text(programs.read_text(encoding="utf-8").replace(
+        "  - id: calfresh\n", "  - id: calfresh_renamed\n"), encoding="utf-8")
+    deployed = load_content(flows)
+    for reply in ("1", "MORE", "REMIND"):
+        result = step(deployed, results.session, reply, NOW + 3600)
+        assert "calfresh" not in result.session["programs"]
+        assert "calfresh_renamed" in result.session["programs"]
+        assert result.session["flow"] == deployed.fingerprint

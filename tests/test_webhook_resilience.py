@@ -111,7 +111,7 @@ def test_health_reports_redis_and_the_flow(fake_redis, content):
     health = app.test_client().get("/healthz")
     assert health.status_code == 200
     assert health.json["redis"] == "ok"
-    assert health.json["flow"]["fingerprint"] == content.flow.fingerprint
+    assert health.json["flow"]["fingerprint"] == content.fingerprint
     server.connected = False
     health = app.test_client().get("/healthz")
     assert health.status_code == 503

@@ -32,7 +32,8 @@ def healthz() -> tuple[Response, int]:
     body = {
         "status": "ok" if redis_ok else "unavailable",
         "redis": state,
-        "flow": {"name": flow.name, "version": flow.version, "fingerprint": flow.fingerprint},
+        "flow": {"name": flow.name, "version": flow.version,
+                 "fingerprint": line.content.fingerprint},
         "languages": list(line.content.languages),
         "opt_out_mode": line.keywords.mode,
         "opt_outs_kept_on_disk": line.fallback.pending(),
