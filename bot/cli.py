@@ -30,6 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--date", type=_day, default=None,
                        help="apply the rules in force on this day, YYYY-MM-DD "
                             "(default: today in San José)")
+    check.add_argument("--why", action="store_true",
+                       help="for every program, the condition that decided it and the values "
+                            "it read")
     check.set_defaults(handler=_check)
 
     lint = commands.add_parser("lint", help="check flows, rules and translations")
@@ -136,6 +139,12 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{args.file}:1: the profile must be a JSON object of answers", file=sys.stderr)
         return 2
     rules = load_rules(flows_dir() / "programs.yaml")
+    unknown = _unknown_keys(profile, rules)
+    for key, hint in unknown:
+        print(f"{args.file}:{_line_of_key(raw, key)}: '{key}' is not an answer the rules read"
+              f"{hint}", file=sys.stderr)
+    if unknown:
+        return 2
     day = args.date or san_jose_date()
     programs = [
         {
@@ -147,10 +156,33 @@ def _check(args: argparse.Namespace) -> int:
         }
         for program in rules.match(profile, on=day)
     ]
-    json.dump({"rules_version": rules.version, "date": day.isoformat(), "programs": programs},
-              sys.stdout, indent=2, ensure_ascii=False)
+    output: dict[str, Any] = {"rules_version": rules.version, "date": day.isoformat(),
+                               "programs": programs}
+    if args.why:
+        output["why"] = rules.explain(profile, on=day)
+    json.dump(output, sys.stdout, indent=2, ensure_ascii=False, default=str)
     print()
     return 0
+
+
+def _unknown_keys(profile: dict[str, Any], rules: Any) -> list[tuple[str, str]]:
+    """Keys no question asks and no rule reads ("houshold_size"), with a "did you mean"."""
+    import difflib
+
+    from bot.flow import load_flow
+
+    known = load_flow(flows_dir() / "screener.yaml").answer_ids | set(rules.facts({}))
+    unknown = []
+    for key in profile:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            unknown.append((key, f" (did you mean '{close[0]}'?)" if close else ""))
+    return unknown
+
+
+def _line_of_key(raw: str, key: str) -> int:
+    position = raw.find(json.dumps(key))
+    return raw[:position].count("\n") + 1 if position >= 0 else 1
 
 
 def _lint(args: argparse.Namespace) -> int:

@@ -273,6 +273,16 @@ class Rules:
         matched = [program for program in self.programs if program.when.holds(facts)]
         return sorted(matched, key=lambda program: -program.rank_value)
 
+    def explain(self, answers: Mapping[str, Any],
+                on: date | None = None) -> list[dict[str, Any]]:
+        """For every program: shown or not, its condition, and the values it read (for
+        `screener check --why`, so staff see which rule decided)."""
+        facts = self.facts(answers, on=on)
+        return [{"id": program.id, "shown": bool(program.when.holds(facts)),
+                 "when": " ".join(program.when.source.split()),
+                 "values": {name: facts.get(name) for name in sorted(program.when.names)}}
+                for program in self.programs]
+
     def program(self, program_id: str) -> Program:
         for program in self.programs:
             if program.id == program_id:

@@ -52,3 +52,20 @@ def test_chat_reads_one_message_per_line_and_prints_each_reply():
 def test_chat_can_start_in_another_language():
     result = screener("chat", "--lang", "es", stdin="hola\n")
     assert "¿Cuántos años tienes? Responde con un número, como 22." in result.stdout
+
+
+def test_check_refuses_a_misspelled_answer_with_its_line_and_the_name_meant():
+    result = screener("check", "-", stdin='{"age": 20,\n "houshold_size": 1}')
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("-:2: 'houshold_size' is not an answer the rules read "
+                                     "(did you mean 'household_size'?)")
+
+
+def test_check_why_shows_the_condition_that_decided_each_program_and_what_it_read():
+    profile = {"age": 20, "household_size": 1, "monthly_income": 1200}
+    result = screener("check", "--why", "--date", "2026-12-01", "-", stdin=json.dumps(profile))
+    why = {entry["id"]: entry for entry in json.loads(result.stdout)["why"]}
+    assert why["calfresh"]["shown"] is True
+    assert why["calworks"]["shown"] is False
+    assert why["calworks"]["when"] == "may_get_calworks"
+    assert why["calworks"]["values"] == {"may_get_calworks": False}
