@@ -108,6 +108,7 @@ class _Turn:
         self.pieces: list[str] = []
         self.events: list[Event] = []
         self.jobs: list[Job] = []
+        self._facts_cache: tuple[tuple[tuple[str, Any], ...], dict[str, Any]] | None = None
 
     # -- entry --------------------------------------------------------------------------------
     def handle(self, text: str, lang: str | None) -> None:
@@ -189,7 +190,13 @@ class _Turn:
         )
 
     def _facts(self) -> dict[str, Any]:
-        return self.content.rules.facts(self.session["answers"], on=san_jose_date(self.now))
+        """Answers plus what the rules compute from them, once per set of answers in a turn
+        (asking, branching and checking all read them)."""
+        key = tuple(sorted(self.session["answers"].items()))
+        if self._facts_cache is None or self._facts_cache[0] != key:
+            facts = self.content.rules.facts(self.session["answers"], on=san_jose_date(self.now))
+            self._facts_cache = (key, facts)
+        return self._facts_cache[1]
 
     @property
     def question(self) -> Question:

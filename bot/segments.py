@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import gsm0338  # noqa: F401  - registers the 'gsm03.38' codec
 import regex
@@ -34,6 +35,7 @@ def graphemes(text: str) -> list[str]:
     return _GRAPHEME.findall(text)
 
 
+@lru_cache(maxsize=4096)
 def count(text: str) -> SegmentCount:
     """How many segments `text` costs as one SMS."""
     try:

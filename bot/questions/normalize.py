@@ -46,15 +46,16 @@ def words(text: str) -> list[str]:
     We split by Unicode category rather than with regex `\\w`, which does not count the vowel
     signs of Devanagari and Gurmukhi as word characters ("नहीं" must stay whole).
     """
-    return _split_words(fold(text))
+    return list(_split_words(fold(text)))
 
 
 def marked_words(text: str) -> list[str]:
     """Like `words`, but Latin accents and tone marks kept ("dừng" stays "dừng")."""
-    return _split_words(_marked(text))
+    return list(_split_words(_marked(text)))
 
 
-def _split_words(text: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _split_words(text: str) -> tuple[str, ...]:
     out, current = [], []
     for char in text:
         if unicodedata.category(char)[0] in "PSZC" and char not in "$+%":
@@ -65,7 +66,7 @@ def _split_words(text: str) -> list[str]:
             current.append(char)
     if current:
         out.append("".join(current))
-    return out
+    return tuple(out)
 
 
 @lru_cache(maxsize=65536)
