@@ -62,6 +62,11 @@ def test_the_generator_covers_the_kinds_of_homes_the_text_line_sees() -> None:
     assert any(h.head.unemployment > 0 for h in homes)
     assert {h.answers()["work"] for h in homes if "work" in h.answers()} == {
         "works_20h", "works_less", "lost_job", "not_working"}
+    # the two questions only some residents get: yes and no occur (and a skip)
+    assert {h.answers().get("student_exempt", "skip") for h in homes
+            if Household.asks_student_exempt(h.answers())} == {True, False, "skip"}
+    assert {h.answers().get("foster_care_at_18", "skip") for h in homes
+            if h.answers().get("foster_youth") and h.head.age >= 18} >= {True, False}
 
 
 def test_answers_say_what_the_resident_would_say() -> None:
@@ -75,6 +80,20 @@ def test_answers_say_what_the_resident_would_say() -> None:
     assert answers["monthly_income"] == 3000  # everyone's income, as the question asks
     assert answers["works_20h"] is True and answers["lost_job"] is False
     assert answers["student"] is True and answers["foster_youth"] is False
+
+
+def test_the_exemption_question_is_answered_only_where_the_flow_asks_it() -> None:
+    student = Person("you", 20, "head", earnings=6000, weekly_hours=10, student=True)
+    asked = Household("95112", (student,), "works_less", False, student_exempt=True)
+    assert asked.answers()["student_exempt"] is True
+    working = Household("95112", (student,), "works_20h", False, student_exempt=True)
+    assert "student_exempt" not in working.answers()  # 20+ hours: exempt, not asked
+    for household in draw_households(500, 1):
+        answers = household.answers()
+        if "student_exempt" in answers:
+            assert Household.asks_student_exempt(answers)
+        if "foster_care_at_18" in answers:
+            assert answers["foster_youth"] is True and answers["age"] >= 18
 
 
 def test_without_income_the_work_question_is_not_asked() -> None:
@@ -146,9 +165,46 @@ def test_unemployment_pay_counted_as_earnings_is_flagged_on_the_tax_credits() ->
         assert reason is not None and reason.key == "ui_as_earnings"
 
 
-def test_pregnancy_counted_as_two_is_flagged() -> None:
-    reason = classify(case("medi_cal", False, True, answers={"pregnant": True}))
-    assert reason is not None and reason.key == "pregnancy_counts_two"
+def test_pregnancy_alone_no_longer_explains_a_difference_now_our_rules_count_the_baby() -> None:
+    assert classify(case("medi_cal", False, True, answers={"pregnant": True})) == UNEXPLAINED
+
+
+def test_an_exemption_the_model_is_not_told_is_not_our_bug() -> None:
+    reason = classify(case("calfresh", True, False, answers={"student_exempt": True},
+                           model={"snap_student_out": 1}))
+    assert reason is not None and reason.key == "snap_exemption_not_told"
+    assert reason.kind == "model"
+
+
+def test_a_student_home_over_our_limit_only_by_the_students_own_pay_is_by_design() -> None:
+    home = (Person("you", 22, "head", earnings=60000, student=True),
+            Person("partner", 22, "spouse", earnings=6000))
+    reason = classify(case("calfresh", False, True, people=home,
+                           facts={"calfresh_income_ok": False}, model={"snap_student_out": 1}))
+    assert reason is not None and reason.key == "snap_student_income"
+    reason = classify(case("calfresh", False, True, people=home,
+                           facts={"calfresh_income_ok": True}, model={"snap_student_out": 1}))
+    assert reason is not None and reason.kind == "rule_bug"
+
+
+def test_foster_care_not_on_the_18th_birthday_is_the_models_limit() -> None:
+    people = (Person("you", 22, "head", earnings=36000, foster=True),)
+    household = Household("95112", people, "works_20h", False, foster_at_18=False)
+    answers = household.answers()
+    assert answers["foster_care_at_18"] is False
+    reason = classify(Case(0, household, answers, {}, {"ffyp": 1}, "medi_cal", False, True))
+    assert reason is not None and reason.key == "ffyp_not_at_18"
+
+
+def test_fera_follows_when_the_sides_differ_on_aid_at_home() -> None:
+    reason = classify(case("fera", False, True, facts={"household_may_get_aid": True}))
+    assert reason is not None and reason.key == "aid_member"
+
+
+def test_covered_california_across_the_guideline_years_is_the_coverage_year() -> None:
+    reason = classify(case("covered_california", True, False,
+                           facts={"fpl_pct_2025": 402, "fpl_pct_2026": 394}))
+    assert reason is not None and reason.key == "aca_coverage_year"
 
 
 def test_housemates_explain_tax_household_differences_but_not_calfresh_ones() -> None:

@@ -91,15 +91,33 @@ def test_a_student_with_no_known_exemption_still_hears_of_calfresh_if_they_have_
 
 @pytest.mark.parametrize(
     "changes",
-    [{"works_20h": True}, {"household_size": 2, "youngest_child_age": 11},
-     {"foster_youth": True}, {"age": 50}],
+    [{"works_20h": True}, {"household_size": 2, "youngest_child_age": 11}, {"age": 50}],
 )
-def test_students_exempt_by_work_a_child_foster_care_or_age_need_no_exemption_answer(
+def test_students_exempt_by_work_a_child_or_age_need_no_exemption_answer(
     shown, changes: dict[str, Any]
 ) -> None:
     found = shown(**{**STUDENT, **changes})
     assert "calfresh" in found
     assert "calfresh_student" not in found
+
+
+def test_having_been_in_foster_care_is_not_a_student_exemption_by_itself(shown) -> None:
+    # 7 CFR 273.5(b): a foster youth program (NextUp is part of EOPS) is; foster care is not.
+    found = shown(**STUDENT, foster_youth=True, foster_care_at_18=False, student_exempt=False)
+    assert "calfresh" not in found
+    assert "calfresh_student" in found
+    assert "calfresh" in shown(**STUDENT, foster_youth=True, student_exempt=True)
+
+
+@pytest.mark.parametrize("exempt", [None, False])
+def test_a_student_without_an_exemption_leaves_the_rest_of_the_home_calfresh(
+    shown, exempt: bool | None
+) -> None:
+    # 7 CFR 273.5(a), 273.11(d): only the student is left out; the others may still get it.
+    found = shown(**STUDENT, household_size=2, monthly_income=3000, student_exempt=exempt)
+    assert "calfresh" in found
+    assert "left out" in found["calfresh_student"]["caution"]
+    assert "others at home" in found["calfresh_student"]["caution"]
 
 
 def test_a_student_over_the_calfresh_income_limit_sees_neither_calfresh_entry(shown) -> None:
@@ -143,7 +161,8 @@ def test_mcap_texts_are_short_plain_and_promise_nothing(shown) -> None:
                                                   (monthly(2, 185) + 1, False)])
 def test_wic_income_test_counts_the_unborn_baby(shown, income: int, expected: bool) -> None:
     no_other_aid = dict.fromkeys(
-        ("may_get_medi_cal", "may_get_calfresh", "may_get_calworks", "child_may_get_medi_cal"),
+        ("may_get_medi_cal", "medi_cal_by_income", "may_get_calfresh", "may_get_calworks",
+         "child_may_get_medi_cal"),
         False)
     found = shown(pregnant=True, monthly_income=income, **no_other_aid)
     assert ("wic" in found) is expected
@@ -162,6 +181,17 @@ def test_a_pregnant_person_living_alone_on_medi_cal_is_not_sent_to_covered_calif
     shown,
 ) -> None:
     assert "covered_california" not in shown(pregnant=True, monthly_income=2900)
+
+
+def test_a_pregnant_resident_living_alone_in_the_mcap_range_gets_mcap_not_covered_california(
+    shown,
+) -> None:
+    # CHIP-funded MCAP is minimum essential coverage: no premium help for the pregnant person.
+    alone = shown(pregnant=True, monthly_income=4200)
+    assert "medi_cal_access" in alone
+    assert "covered_california" not in alone
+    with_partner = shown(household_size=2, pregnant=True, monthly_income=5000)
+    assert {"medi_cal_access", "covered_california"} <= set(with_partner)
 
 
 # Children's Medi-Cal -------------------------------------------------------------------------
@@ -210,6 +240,17 @@ def test_foster_care_at_18_unknown_says_if_you_were_never_a_promise(shown) -> No
     assert "medi_cal" not in found
     for program_id in ("medi_cal_foster_youth", "extended_foster_care"):
         assert "18th birthday" in found[program_id]["caution"], program_id
+
+
+def test_a_parents_foster_youth_medi_cal_does_not_make_the_child_eligible_for_wic(shown) -> None:
+    # 7 CFR 246.7(d)(2)(vi): Medi-Cal counts for WIC only for the person on it (or a pregnant
+    # member or baby); $6,000 a month for 3 is over WIC's 185% and children's Medi-Cal's 266%.
+    parent = {"foster_youth": True, "foster_care_at_18": True, "household_size": 3,
+              "youngest_child_age": 2, "monthly_income": 6500}
+    found = shown(**parent)
+    assert "medi_cal" in found
+    assert "wic" not in found
+    assert "wic" in shown(**{**parent, "pregnant": True})  # her own Medi-Cal counts
 
 
 # General Assistance ---------------------------------------------------------------------------
@@ -275,16 +316,28 @@ def test_eitc_age_counts_on_31_december_so_24_may_already_qualify(
         assert "31 December" in found["federal_eitc"]["caution"]
 
 
+def test_eitc_without_children_goes_by_the_residents_age_not_a_partners(shown) -> None:
+    # Either spouse 25-64 is enough (26 U.S.C. 32(c)(1)(A)(ii)); we ask no partner's age.
+    assert "federal_eitc" not in shown(age=22, household_size=2, monthly_income=1500)
+    assert "federal_eitc" in shown(age=26, household_size=2, monthly_income=1500)
+
+
+@pytest.mark.parametrize("program", ["caleitc", "federal_eitc", "foster_youth_tax_credit"])
+def test_tax_credits_shown_after_a_lost_job_say_pay_from_work_is_needed(shown, program) -> None:
+    # We ask monthly income, not its kind: unemployment pay alone earns no credit.
+    found = shown(age=24, works_20h=False, lost_job=True, foster_youth=True,
+                  foster_care_at_18=True)
+    assert "pay from work this year" in found[program]["caution"]
+
+
 @pytest.mark.parametrize("size", [4, 6])
 def test_lifeline_has_an_income_limit_for_households_of_3_or_more(shown, size: int) -> None:
-    # A student with no exemption and no children: LifeLine only through its own income limit.
-    profile = {**BASE, "age": 30, "household_size": size, "student": True, "works_20h": False,
-               "student_exempt": False}
+    # No one at home on other aid (set directly): LifeLine only through its own income limit.
+    profile = {**BASE, "age": 30, "household_size": size, "household_may_get_aid": False}
     limit = load_rules().facts(profile, on=date.fromisoformat(DAY))["lifeline_income_limit"]
     assert limit is not None
     under = math.floor(limit / 12)
-    changes = {key: profile[key] for key in ("age", "household_size", "student", "works_20h",
-                                               "student_exempt")}
+    changes = {key: profile[key] for key in ("age", "household_size", "household_may_get_aid")}
     assert "lifeline" in shown(**changes, monthly_income=under)
     assert "lifeline" not in shown(**changes, monthly_income=under + 1)
 

@@ -16,7 +16,7 @@ import inspect
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -66,6 +66,11 @@ class Household:
     work: str | None  # the head's answer to the work question (None when not asked)
     lost_job: bool
     housing_risk: bool = False
+    # Answers to the two questions only some residents get; None: skipped (or not drawn).
+    # The model is not told either: its set-up has no input for a CalFresh student exemption,
+    # and it reads "was in foster care" as foster care at a valid age (see the checks below).
+    student_exempt: bool | None = None  # EOP/EOPS, Cal Grant A/B, work-study, CalWORKs, WIOA
+    foster_at_18: bool | None = None  # in foster care on the 18th birthday
 
     @property
     def head(self) -> Person:
@@ -102,13 +107,51 @@ class Household:
             answers["lost_job"] = self.lost_job
         if head.age <= 25:  # the foster care question is asked up to 25
             answers["foster_youth"] = head.foster
+        if self.asks_student_exempt(answers) and self.student_exempt is not None:
+            answers["student_exempt"] = self.student_exempt
+        if answers.get("foster_youth") is True and self.foster_at_18 is not None:
+            answers["foster_care_at_18"] = self.foster_at_18  # asked of foster youth 18+
         return answers
+
+    @staticmethod
+    def asks_student_exempt(answers: Mapping[str, Any]) -> bool:
+        """The flow's condition for the CalFresh exemption question (flows/screener.yaml)."""
+        youngest = answers.get("youngest_child_age")
+        return (answers.get("student") is True and 18 <= answers["age"] <= 49
+                and answers.get("works_20h") is not True
+                and not (youngest is not None and youngest < 12))
 
 
 def draw_households(count: int, seed: int) -> list[Household]:
-    """`count` plausible San José young-adult households; the same seed gives the same list."""
-    rng = random.Random(seed)
-    return [_draw(rng) for _ in range(count)]
+    """`count` plausible San José young-adult households; the same seed gives the same list.
+
+    The answers to the exemption and 18th-birthday questions come from a second stream, so
+    adding them left the households of each seed as they were (reports stay comparable).
+    """
+    rng, extra = random.Random(seed), random.Random(f"{seed}:answers")
+    return [_with_extra_answers(_draw(rng), extra) for _ in range(count)]
+
+
+# How the residents asked answer the two questions only some get: yes, no or skip (None).
+STUDENT_EXEMPT_ANSWERS = ((True, 30), (False, 60), (None, 10))
+FOSTER_AT_18_ANSWERS = ((True, 50), (False, 40), (None, 10))
+
+
+def _with_extra_answers(household: Household, rng: random.Random) -> Household:
+    """The household with its resident's answers to the exemption and 18th-birthday questions.
+
+    Both are drawn for every household (so each household uses the stream the same way) and
+    kept only where the flow asks them.
+    """
+    def pick(weighted: tuple[tuple[bool | None, int], ...]) -> bool | None:
+        return rng.choices([value for value, _ in weighted], [w for _, w in weighted])[0]
+
+    exempt, at_18 = pick(STUDENT_EXEMPT_ANSWERS), pick(FOSTER_AT_18_ANSWERS)
+    answers = household.answers()
+    return replace(
+        household,
+        student_exempt=exempt if Household.asks_student_exempt(answers) else None,
+        foster_at_18=at_18 if household.head.foster and household.head.age >= 18 else None)
 
 
 def _draw(rng: random.Random) -> Household:
@@ -222,6 +265,12 @@ DIAGNOSTICS: tuple[tuple[str, str, Literal["month", "year"], Whose], ...] = (
     ("eitc_eligible", "eitc_eligible", "year", "head"),
     ("ca_eitc_eligible", "ca_eitc_eligible", "year", "head"),
     ("ca_eitc_earned", "ca_eitc_earned_income", "year", "head"),
+    ("aca_magi_fraction", "aca_magi_fraction", "year", "head"),
+    ("aca_ptc", "aca_ptc", "year", "head"),
+    ("aca_people", "is_aca_ptc_eligible", "year", "household"),
+    ("chip", "is_chip_eligible", "year", "head"),
+    ("medicaid_head", "is_medicaid_eligible", "year", "head"),
+    ("wic_people", "is_wic_eligible", "month", "household"),
 )
 
 
@@ -288,8 +337,8 @@ def _diagnostics(simulation: Any, today: date, count: int) -> list[dict[str, flo
             column = simulation.calculate(variable, period, map_to="person")
             ages = simulation.calculate("age", str(today.year), map_to="person")
             picked = [0.0] * count
-            for row, name in enumerate(ids):
-                index = int(name.split("_")[0][1:])
+            for row, person_id in enumerate(ids):  # not `name`: that is the value's key
+                index = int(person_id.split("_")[0][1:])
                 if row != heads[index] and ages[row] >= 18 and not column[row]:
                     picked[index] += 1
         else:
@@ -304,7 +353,7 @@ def _diagnostics(simulation: Any, today: date, count: int) -> list[dict[str, flo
 Kind = Literal["by_design", "model", "follows", "rule_bug", "unexplained"]
 KIND_TEXT: dict[Kind, str] = {
     "by_design": "modelled differently on purpose (our questions or a choice we made)",
-    "model": "a limit of PolicyEngine-US 2.68",
+    "model": "a limit of PolicyEngine-US 2.68 or of what its set-up tells it",
     "follows": "follows from a difference in another program",
     "rule_bug": "our rule is wrong or stale: fix it",
     "unexplained": "not explained yet: look at it",
@@ -346,14 +395,49 @@ def _ui_only(case: Case) -> bool:
     return head.unemployment > 0 and head.earnings == 0
 
 
-def _near(value: Any, target: float, within: float) -> bool:
-    return isinstance(value, int | float) and abs(value - target) <= within
-
-
 def _check(key: str, kind: Kind, text: str, programs: Sequence[str],
            side: Literal["ours", "theirs", "either"],
            holds: Callable[[Case], bool]) -> _Check:
     return _Check(Reason(key, kind, text), tuple(programs), side, holds)
+
+
+def _exempt_not_told(case: Case) -> bool:
+    return case.answers.get("student_exempt") is True and case.model.get("snap_student_out") == 1
+
+
+def _ffyp(case: Case, at_18: bool | None) -> bool:
+    """The model gives the resident Former Foster Youth Medi-Cal; we were told `at_18`."""
+    return (case.household.head.foster and case.model.get("ffyp") == 1
+            and case.household.foster_at_18 is at_18)
+
+
+def _others_under_19(case: Case) -> bool:
+    """An 18-year-old resident whose other adults are under 19 too (Medi-Cal as children)."""
+    adults = [p for p in case.household.people if p.role in ("spouse", "adult")]
+    return case.household.head.age < 19 and bool(adults) and all(p.age < 19 for p in adults)
+
+
+def _guideline_year_straddles(case: Case, percent: float) -> bool:
+    """The home is on different sides of `percent` of the 2025 and the 2026 guideline."""
+    old, new = case.facts.get("fpl_pct_2025"), case.facts.get("fpl_pct_2026")
+    return (isinstance(old, int | float) and isinstance(new, int | float)
+            and (old > percent) != (new > percent))
+
+
+def _medi_cal_differs(case: Case) -> bool:
+    return bool(case.model.get("medicaid_head")) != (case.facts.get("may_get_medi_cal") is True)
+
+
+def _no_spouse(case: Case) -> bool:
+    people = case.household.people
+    return len(people) >= 2 and not any(p.role == "spouse" for p in people)
+
+
+def _everyone_on_medi_cal_in_model(case: Case) -> bool:
+    covered = case.model.get("medicaid_people", 0) + (not case.model.get("medicaid_head")
+                                                      and case.model.get("chip", 0))
+    return (case.facts.get("others_may_need_coverage") is True
+            and covered >= len(case.household.people))
 
 
 # First match wins: specific reasons before broad ones.
@@ -373,50 +457,78 @@ CHECKS: tuple[_Check, ...] = (
            "3+ people whose benefit works out to $0 after deductions: California denies them; "
            "our rule tests gross income only and the county computes the rest",
            ["calfresh"], "ours", lambda c: c.model.get("snap_allotment_ok") == 0),
+    _check("snap_exemption_not_told", "model",
+           "the student said yes to a CalFresh exemption (EOP/EOPS, Cal Grant A or B, "
+           "work-study, CalWORKs, WIOA); the model's set-up (worker/estimates.py) has no input "
+           "for it, so the model leaves the student out",
+           ["calfresh"], "ours", _exempt_not_told),
+    _check("snap_student_income", "by_design",
+           "a student without an exemption is left out and so is the student's own income "
+           "(7 CFR 273.11(d)); we ask one income for the home, not each person's, so a home "
+           "whose income is mostly the student's is over our limit",
+           ["calfresh"], "theirs",
+           lambda c: c.model.get("snap_student_out") == 1
+           and c.answers.get("household_size", 1) >= 2
+           and c.facts.get("calfresh_income_ok") is False),
     _check("snap_student_household", "rule_bug",
            "student rule: our rule drops the whole household when the resident is a student "
            "without an exemption; only the student is left out, the others may still get "
            "CalFresh (7 CFR 273.5, 273.11(d))",
            ["calfresh"], "theirs", lambda c: c.model.get("snap_student_out") == 1),
     _check("snap_foster_student", "rule_bug",
-           "student rule: our rule exempts every former foster youth; the exemption is for "
-           "students in a program for foster youth (and the others the county lists), which "
-           "needs its own question",
+           "student rule: our rule exempts every former foster youth; having been in foster "
+           "care is not an exemption by itself (a foster youth program such as NextUp is part of "
+           "EOPS, which the exemption question names)",
            ["calfresh"], "ours",
            lambda c: c.model.get("snap_student_out") == 1 and c.household.head.foster),
     _check("calworks_year_limit", "model",
            "PolicyEngine tests CalWORKs for the whole year against January's limits (July 2025 "
            "table); our rule uses the July 2026 table",
            ["calworks"], "ours", lambda c: not c.household.head.unemployment),
+    _check("ffyp_not_at_18", "model",
+           "PolicyEngine gives Former Foster Youth Medi-Cal to anyone who was in foster care (it "
+           "assumes care on the 18th birthday); the resident said they were not in care on their "
+           "18th birthday, which the program needs",
+           ["medi_cal", "covered_california", "wic", *AID], "either",
+           lambda c: _ffyp(c, False)),
+    _check("ffyp_skipped", "by_design",
+           "the resident skipped the 18th-birthday question: we show the medi_cal_foster_youth "
+           "entry (Medi-Cal \"if you were in foster care on your 18th birthday\"), not compared "
+           "here, and keep Covered California; the model assumes care at 18",
+           ["medi_cal", "covered_california", "wic", *AID], "either",
+           lambda c: _ffyp(c, None)),
     _check("wic_foster_adjunct", "rule_bug",
            "our WIC rule counts the parent's former-foster-youth Medi-Cal as automatic WIC "
            "eligibility; only the child's (or a pregnant member's) Medi-Cal counts",
-           ["wic"], "ours", lambda c: c.household.head.foster),
-    _check("eitc_spouse_age", "rule_bug",
-           "EITC without children: a married couple qualifies when either spouse is 25-64; our "
-           "rule looks at the resident's age only",
+           ["wic"], "ours",
+           lambda c: c.household.head.foster and not c.household.head.pregnant),
+    _check("wic_chip_pregnancy", "model",
+           "PolicyEngine counts the CHIP-funded pregnancy coverage (in California the Medi-Cal "
+           "Access Program, over 213%) as automatic WIC eligibility; the WIC rule names Medicaid "
+           "(7 CFR 246.7(d)(2)(vi)), so we use the WIC income limit",
+           ["wic"], "theirs", lambda c: c.model.get("chip") == 1 and c.household.head.pregnant),
+    _check("wic_follows_medi_cal", "follows",
+           "WIC is automatic with Medi-Cal, and the two sides differ on the resident's Medi-Cal "
+           "(a difference explained above)",
+           ["wic"], "either", _medi_cal_differs),
+    _check("eitc_spouse_age", "by_design",
+           "EITC without children: a married couple qualifies when either spouse is 25-64; we "
+           "ask neither a partner's age nor whether they are married, so the rule goes by the "
+           "resident's age (young partners are mostly near the resident's age; flows/programs.md)",
            ["federal_eitc"], "theirs",
            lambda c: any(p.role == "spouse" and 25 <= p.age <= 64
                          for p in c.household.people)),
+    _check("eitc_age_on_31_december", "by_design",
+           "without children the age counts on 31 December of the tax year: we show the EITC "
+           "from 24 with a caution (\"you must be 25 by 31 December\"); the model takes the "
+           "age as given",
+           ["federal_eitc"], "ours",
+           lambda c: not c.household.children and c.household.head.age == 24),
     _check("unemployment_not_counted", "model",
            "the income is unemployment pay, which the model leaves out of this income test "
            "(in life it counts)",
            ["calfresh", "calworks", "wic", "care", "lifeline"], "theirs",
            lambda c: c.household.head.unemployment > 0),
-    _check("calfresh_gross_table", "rule_bug",
-           "gross income limit: since 1 October 2026 it is 200% of the 2026 guideline; our "
-           "table is the FFY2026 one (200% of 2025)",
-           ["calfresh"], "either", lambda c: _near(c.facts.get("fpl_pct_2026"), 199, 6)),
-    _check("pregnancy_counts_two", "rule_bug",
-           "pregnancy: the unborn child counts, so a pregnant person's household is one bigger "
-           "(Medi-Cal to 213%, WIC to 185%); our rule counts the household as told",
-           ["medi_cal", "wic", "covered_california", "care", "fera", "lifeline", "calfresh"],
-           "either", lambda c: c.answers.get("pregnant") is True),
-    _check("covered_ca_partner", "rule_bug",
-           "our rule hides Covered California for the whole home when the resident may get "
-           "Medi-Cal; the partner still needs it",
-           ["covered_california"], "theirs",
-           lambda c: c.facts.get("may_get_medi_cal") is True),
     _check("ffyp_at_18", "model",
            "PolicyEngine starts Former Foster Youth Medi-Cal after age 18 (age > 18); at 18 "
            "the youth is usually still in foster care",
@@ -427,33 +539,68 @@ CHECKS: tuple[_Check, ...] = (
            "needs CalEITC, which needs earnings",
            ["foster_youth_tax_credit"], "theirs",
            lambda c: c.household.head.earnings == 0),
-    _check("ui_as_earnings", "rule_bug",
-           "our rule counts unemployment pay as pay from work; the credit needs earnings",
+    _check("ui_as_earnings", "by_design",
+           "the income is unemployment pay: we ask the home's monthly income, not its kind, and "
+           "a resident who lost a job usually had pay from work earlier in the tax year, so we "
+           "show the tax credits with a caution (\"you need pay from work this year\"); the "
+           "model sees no earnings",
            TAX_CREDITS, "ours", _ui_only),
+    _check("aca_coverage_year", "model",
+           "open enrollment since 1 November is for 2027 coverage, which uses the 2026 "
+           "guideline; the model computes 2026 coverage with the 2025 guideline, and the home "
+           "is on different sides of 400% (or 100%) of the two",
+           ["covered_california"], "either",
+           lambda c: _guideline_year_straddles(c, 400) or _guideline_year_straddles(c, 100)),
+    _check("eitc_married_limit", "by_design",
+           "our EITC tables take the highest limit a household of that size could mean (married "
+           "filing jointly; we do not ask who is a spouse), to err toward showing",
+           ["federal_eitc"], "ours", _no_spouse),
     _check("tax_household", "by_design",
            "housemates: Medi-Cal, Covered California and tax credits use the resident's own "
            "tax household (own income, own size); our question asks about everyone who buys "
            "and cooks food together",
            ("medi_cal", "covered_california", *TAX_CREDITS), "either", _housemates),
-    _check("eitc_married_limit", "by_design",
-           "our EITC table takes the higher married-filing-jointly limit for a household of 2+ "
-           "(we do not ask who is a spouse), to err toward showing",
-           ["federal_eitc"], "ours", lambda c: True),
+    _check("partner_under_19", "by_design",
+           "an 18-year-old with a partner under 19: both get Medi-Cal as children (under 19), "
+           "so nobody needs a plan; we do not ask the partner's age and show Covered California "
+           "for the others at home when the income is over the adults' Medi-Cal limit",
+           ["covered_california"], "ours", _others_under_19),
+    _check("santa_clara_cchip", "rule_bug",
+           "a resident under 19 between 266% and 322%: the model gives CHIP (Santa Clara County's "
+           "children's health program covers under-19s to 322%), so no premium help; our rules "
+           "have no entry for it and show Covered California: a program to add",
+           ["covered_california"], "ours",
+           lambda c: c.household.head.age < 19 and c.model.get("chip") == 1
+           and not c.household.head.pregnant),
+    _check("others_on_medi_cal", "by_design",
+           "we show Covered California for the others at home when the resident (or the "
+           "pregnant person) gets Medi-Cal and the income is over the adults' limit; we do not "
+           "ask who the others are, and the model finds them all covered (children on Medi-Cal "
+           "to 266%, the pregnant person on MCAP, or a partner whose household counts the "
+           "unborn baby, which California may do)",
+           ["covered_california"], "ours", _everyone_on_medi_cal_in_model),
+    _check("covered_ca_partner", "rule_bug",
+           "our rule hides Covered California for the whole home when the resident may get "
+           "Medi-Cal; the partner still needs it",
+           ["covered_california"], "theirs",
+           lambda c: c.facts.get("may_get_medi_cal") is True),
     _check("aca_zero_credit", "by_design",
            "no credit because the benchmark plan costs less than the share of income the "
            "household must pay (young adults' premiums are low); we show Covered California on "
            "income alone",
-           ["covered_california"], "ours", lambda c: c.model.get("aca_eligible") == 1),
+           ["covered_california"], "ours",
+           lambda c: c.model.get("aca_eligible") == 1 or c.model.get("aca_people", 0) >= 1),
     _check("federal_lifeline", "by_design",
            "PolicyEngine models federal Lifeline (135% of the guideline); California LifeLine "
            "has its own, higher limit, which we use",
            ["lifeline"], "ours", lambda c: c.model.get("lifeline_income_ok") == 0),
     _check("aid_member", "follows",
            "one side finds someone at home eligible for CalFresh or Medi-Cal and the other does "
-           "not (a difference explained above); that alone qualifies the home",
+           "not (a difference explained above); that alone qualifies the home for CARE and "
+           "LifeLine, and a home that qualifies for CARE gets CARE, not FERA",
            AID, "either",
            lambda c: bool(c.model.get("snap_eligible") or c.model.get("medicaid_people"))
-           if c.theirs else c.facts.get("household_may_get_aid") is True),
+           != (c.facts.get("household_may_get_aid") is True)),
     _check("housemate_income", "by_design",
            "housemates with their own income: the model splits the home into units; our "
            "questions ask one income for everyone",
@@ -609,6 +756,10 @@ def agreement_page(report_text: str, args: Any) -> str:
         "the answers the text line would collect and into PolicyEngine-US people (the head, a",
         "spouse, children as dependents, housemates filing their own taxes), and both sides are",
         "asked about the same date in one Simulation. The same seed gives the same households.",
+        "Where the flow asks them, students answer the CalFresh exemption question (yes 30%,",
+        "no 60%, skip 10%) and former foster youth 18+ say whether they were in foster care on",
+        "their 18th birthday (yes 50%, no 40%, skip 10%); the model is told neither (see the",
+        "reasons `snap_exemption_not_told`, `ffyp_not_at_18` and `ffyp_skipped`).",
         "",
         "**Reading it.** *Agreement* counts every household. *Same-rule agreement* leaves out",
         "differences where the two sides model a different rule on purpose, where the model",
