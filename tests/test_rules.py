@@ -215,7 +215,8 @@ def test_calfresh_gross_income_limit(rules: Rules, size: int, monthly: int, expe
         ({"youngest_child_age": 4}, True),
         ({"youngest_child_age": 11}, True),
         ({"youngest_child_age": 12}, False),
-        ({"foster_youth": True}, True),
+        ({"foster_youth": True}, False),  # a foster youth program is part of EOPS: asked
+        ({"student_exempt": True}, True),
         ({"age": 17}, True),
         ({"age": 50}, True),
     ],
@@ -223,8 +224,12 @@ def test_calfresh_gross_income_limit(rules: Rules, size: int, monthly: int, expe
 def test_calfresh_students_need_an_exemption(
     rules: Rules, changes: dict[str, Any], expected: bool
 ) -> None:
+    """Without one the student is left out (`calfresh_student` says so); the home of 2 still
+    sees CalFresh for the others (7 CFR 273.5(a), 273.11(d))."""
     student = {"student": True, "works_20h": False, "age": 20, "household_size": 2}
-    assert ("calfresh" in shown(rules, **{**student, **changes})) is expected
+    found = shown(rules, **{**student, **changes})
+    assert "calfresh" in found
+    assert ("calfresh_student" not in found) is expected
 
 
 @pytest.mark.parametrize(("monthly", "expected"), [(1835, True), (1836, False)])
@@ -443,8 +448,10 @@ def test_care_through_enrollment_in_other_aid_replaces_fera(rules: Rules) -> Non
 def test_lifeline_income_based_up_to_32500_for_two(
     rules: Rules, monthly: int, expected: bool
 ) -> None:
-    student_couple = {"household_size": 2, "student": True, "works_20h": False}
-    assert ("lifeline" in shown(rules, monthly_income=monthly, **student_couple)) is expected
+    # No one at home on other aid, so only the income limit decides.
+    couple = {"household_size": 2, "student": True, "works_20h": False,
+              "household_may_get_aid": False}
+    assert ("lifeline" in shown(rules, monthly_income=monthly, **couple)) is expected
 
 
 @pytest.mark.parametrize(("monthly", "expected"), [(2660, True), (2661, False)])
@@ -496,8 +503,8 @@ def test_persona_19_year_old_full_time_student_without_a_job(rules: Rules) -> No
 def test_persona_former_foster_youth_aged_21_in_college(rules: Rules) -> None:
     found = shown(rules, age=21, foster_youth=True, student=True, works_20h=False,
                   monthly_income=800)
-    assert {"medi_cal", "calfresh", "chafee_grant", "foster_youth_tax_credit", "caleitc",
-            "pell_grant"} <= found
+    assert {"medi_cal", "calfresh_student", "chafee_grant", "foster_youth_tax_credit",
+            "caleitc", "pell_grant"} <= found  # CalFresh only with an exemption (asked)
     assert "extended_foster_care" not in found
 
 
