@@ -37,6 +37,11 @@ FINDINGS = [
     ("care_is_pge_wide", {"zip": "94601"}, {"care"}, set()),
     ("general_assistance_keeps_no_high_earner", {"household_size": 2, "monthly_income": 6000},
      set(), {"general_assistance"}),
+    ("general_assistance_allows_a_small_income", {"monthly_income": 300, "work": 2},
+     {"general_assistance"}, set()),
+    ("eitc_age_counts_on_31_december", {"age": 24}, {"federal_eitc"}, set()),
+    ("calworks_for_pregnancy", {"pregnant": "YES", "monthly_income": 500, "work": 2},
+     {"calworks", "wic", "medi_cal"}, set()),
 ]
 
 
