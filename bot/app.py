@@ -1,7 +1,8 @@
 """The Flask app factory: `gunicorn 'bot.app:create_app()'`.
 
 Configuration comes from the environment (docs/design.md, "Contracts"); tests pass a mapping
-instead, which may also hold a ready `REDIS` client, loaded `CONTENT` and a `CLOCK`.
+instead, which may also hold a ready `REDIS` client, loaded `CONTENT`, a `CLOCK` and a `JOBS`
+port (bot/jobs.py; otherwise the installed one, found through its entry point).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from bot.content import load_content
 from bot.inbound import Textline
+from bot.jobs import for_app as jobs_for_app
 from bot.language import warm as warm_language_model
 from bot.optout import Fallback
 from bot.ratelimit import Limits
@@ -28,7 +30,7 @@ ENVIRONMENT = (
     "REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WEBHOOK_KEYS",
     "PUBLIC_URL", "SCREENER_SECRET", "OPT_OUT_MODE", "RETENTION_DAYS",
     "OPT_OUT_RETENTION_DAYS", "RATE_LIMIT_PER_MINUTE", "GLOBAL_RATE_LIMIT_PER_MINUTE",
-    "SIMULATOR", "OPT_OUT_FALLBACK_PATH",
+    "SIMULATOR", "OPT_OUT_FALLBACK_PATH", "QUIET_HOURS",
 )
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 # Twilio's form is a few KB (1,600 characters of text, percent-encoded, and up to ten media
@@ -54,10 +56,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     warm_language_model(content.flow)  # the first resident must not wait for it
     redis = app.config.get("REDIS") or connect(app.config.get("REDIS_URL") or DEFAULT_REDIS_URL)
     warn_unless_persistent(redis)
+    jobs = app.config.get("JOBS") or jobs_for_app(app.config, redis, content, secret.encode())
     app.extensions["textline"] = Textline(
         content,
         redis,
         secret.encode(),
+        jobs=jobs,
         opt_out_mode=app.config.get("OPT_OUT_MODE") or "twilio",
         ttl=Ttl.from_config(app.config),
         limits=Limits.from_config(app.config),

@@ -33,6 +33,7 @@ from redis.lock import Lock
 from bot import optout, ratelimit, window
 from bot.content import Content
 from bot.engine import Event, Job, clean, new_session, step
+from bot.jobs import Jobs
 from bot.sealing import open_sealed, seal
 from bot.store import (
     KEEP,
@@ -44,7 +45,6 @@ from bot.store import (
     Ttl,
     contact_id,
 )
-from worker import engine_jobs
 
 log = logging.getLogger(__name__)
 # Twilio's message SIDs: SM (SMS, WhatsApp) or MM (MMS) and 32 hex digits. Nothing looser: a
@@ -114,7 +114,7 @@ class ContactBusy(Exception):
 class Textline:
     """The text line's host around the pure engine."""
 
-    def __init__(self, content: Content, redis: Redis, secret: bytes, *,
+    def __init__(self, content: Content, redis: Redis, secret: bytes, *, jobs: Jobs,
                  opt_out_mode: str = "twilio", ttl: Ttl | None = None,
                  limits: ratelimit.Limits | None = None,
                  clock: Callable[[], float] = time.time,
@@ -122,6 +122,7 @@ class Textline:
         self.content = content
         self.store = Store(redis, ttl)
         self.secret = secret
+        self.jobs = jobs
         self.keywords = optout.Keywords(content, opt_out_mode)
         self.limits = limits or ratelimit.Limits()
         self.clock = clock
@@ -209,7 +210,7 @@ class Textline:
         """After a good turn: record opt-outs kept on disk, and queue jobs left waiting. Never
         costs the resident the reply."""
         try:
-            self.fallback.replay(self.store)
+            self.fallback.replay(self.store, self.jobs.cancel)
         except Exception:
             log.exception("kept opt-outs not recorded yet")
         try:
@@ -255,8 +256,7 @@ class Textline:
             return
         turn_id = message.sid or uuid.uuid4().hex
         try:
-            engine_jobs.enqueue(self.store.redis, self.content, self.secret, message.address,
-                                jobs, turn_id, now)
+            self.jobs.enqueue(message.address, jobs, turn_id, now)
         except Exception:
             log.exception("contact=%s engine jobs %s not queued; kept to try again",
                           contact[:8], [job.kind for job in jobs])
@@ -292,10 +292,9 @@ class Textline:
             entry = json.loads(raw)
             if self.store.opt_out_record(entry["contact"]) is None:
                 try:
-                    engine_jobs.enqueue(redis, self.content, self.secret,
-                                        open_sealed(self.secret, entry["sealed"]),
-                                        [Job(kind, data) for kind, data in entry["jobs"]],
-                                        entry["turn"], entry["at"])
+                    self.jobs.enqueue(open_sealed(self.secret, entry["sealed"]),
+                                      [Job(kind, data) for kind, data in entry["jobs"]],
+                                      entry["turn"], entry["at"])
                 except RedisError:
                     raise
                 except Exception:
@@ -334,7 +333,7 @@ class Textline:
         result = step(self.content, found.session, text, now, channel=message.channel)
         if any(event.kind == "opted_out" for event in result.events):
             # "please stop texting me": the engine read it as STOP; Twilio did not see it.
-            optout.cancel_jobs(self.store.redis, contact)
+            self.jobs.cancel(contact)
             return Change(result.replies, session=None, opt_out={"at": now, "lang": lang},
                           counts=funnel(result.events)), []
         restarted = any(event.kind == "restarted" for event in result.events)
@@ -342,7 +341,7 @@ class Textline:
                       forget_replies=restarted), result.jobs
 
     def _opt_out(self, contact: str, message: Message, lang: str, now: float) -> Change:
-        optout.cancel_jobs(self.store.redis, contact)
+        self.jobs.cancel(contact)
         confirmed = self.keywords.twilio_confirmed(message.body, message.opt_out_type, "stop")
         replies = [] if confirmed else [self.content.message(lang, "stopped")]
         return Change(replies, session=None, opt_out={"at": now, "lang": lang},
@@ -371,12 +370,13 @@ class Textline:
         try:
             try:
                 with self._locked(contact) as token:
-                    optout.opt_out_now(self.store, contact, self.clock(),
+                    optout.opt_out_now(self.store, self.jobs.cancel, contact, self.clock(),
                                        "opted_out_by_carrier", token)
             except (ContactBusy, LockLost):
                 # A turn holds the contact: write the record now rather than lose it. A
                 # session that turn saves afterwards is erased by the contact's next message.
-                optout.opt_out_now(self.store, contact, self.clock(), "opted_out_by_carrier")
+                optout.opt_out_now(self.store, self.jobs.cancel, contact, self.clock(),
+                                   "opted_out_by_carrier")
         except RedisError:
             self.fallback.append(contact, "stop", self.clock(), self.memory.recall(contact)[0])
         self.memory.remember(contact, self.memory.recall(contact)[0], stopped=True)

@@ -22,17 +22,13 @@ import fcntl
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from redis import Redis
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
-
 from bot.content import Content
 from bot.questions.normalize import bare
-from bot.store import Change, Store, key
+from bot.store import Change, Store
 
 log = logging.getLogger(__name__)
 MODES = ("twilio", "app")
@@ -47,6 +43,7 @@ TWILIO_DEFAULT_WORDS = {
     "start": ("START", "YES", "UNSTOP"),
     "help": ("HELP", "INFO"),
 }
+Cancel = Callable[[str], None]  # deletes a contact's queued jobs (bot/jobs.py, `Jobs.cancel`)
 
 
 class Keywords:
@@ -84,33 +81,16 @@ def _folded(words: Iterable[str]) -> frozenset[str]:
     return frozenset(bare(word) for word in words)
 
 
-def cancel_jobs(redis: Redis, contact: str) -> None:
-    """Delete every queued or scheduled RQ job for the contact and the household waiting for
-    a dollar estimate (their data goes with them).
-
-    A job already running is left to its worker, whose opt-out check at send time stops it."""
-    redis.delete(key(contact, PENDING_ESTIMATE))
-    jobs_key = key(contact, "jobs")
-    for raw in redis.smembers(jobs_key):
-        job_id = raw.decode() if isinstance(raw, bytes) else raw
-        try:
-            job = Job.fetch(job_id, connection=redis)
-        except NoSuchJobError:
-            continue
-        if job.get_status() != JobStatus.STARTED:
-            job.delete()
-    redis.delete(jobs_key)
-
-
-def opt_out_now(store: Store, contact: str, now: float, reason: str,
+def opt_out_now(store: Store, cancel: Cancel, contact: str, now: float, reason: str,
                 token: bytes | None = None, lang: str | None = None) -> None:
     """Opt a contact out outside a turn: Twilio refused a send to it with 21610, or a STOP
-    kept during an outage is replayed.
+    kept during an outage is replayed. `cancel` takes back the contact's queued jobs (the job
+    port's `cancel`, bot/jobs.py).
 
     `token` is the contact's lock token when the caller holds the lock (fences the write)."""
     found = store.snapshot(contact, None)
     lang = (found.session or found.opt_out or {}).get("lang") or lang or "en"
-    cancel_jobs(store.redis, contact)
+    cancel(contact)
     store.commit(contact, Change([], session=None, opt_out={"at": now, "lang": lang},
                                  counts=(reason,)), now, kept=found.kept, token=token)
 
@@ -145,7 +125,7 @@ class Fallback:
     def pending(self) -> int:
         return len(_entries(self.path))
 
-    def replay(self, store: Store) -> int:
+    def replay(self, store: Store, cancel: Cancel) -> int:
         """Record the kept keywords in Redis, oldest first; how many. Another process that
         got here first owns the file (renamed away); on a Redis error the rest goes back."""
         if not self.path.exists():
@@ -160,8 +140,8 @@ class Fallback:
         try:
             for entry in entries:
                 if entry["kind"] == "stop":
-                    opt_out_now(store, entry["contact"], entry["at"], "opted_out_in_outage",
-                                lang=entry.get("lang"))
+                    opt_out_now(store, cancel, entry["contact"], entry["at"],
+                                "opted_out_in_outage", lang=entry.get("lang"))
                 else:
                     store.commit(entry["contact"], Change([], opt_out=None,
                                                           counts=("opted_in_in_outage",)),

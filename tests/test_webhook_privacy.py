@@ -66,8 +66,6 @@ def test_the_retention_limit_is_configurable(redis_client, content):
     assert 2 * 86400 - 60 < ttl <= 2 * 86400
 
 
-@pytest.mark.xfail(strict=True, reason="worker/outbound.py enqueue_message must pass "
-                   "description=f'send {message_id}' (RQ logs each job's description)")
 def test_queued_jobs_describe_themselves_without_the_message_text(redis_client, content):
     app = make_app(redis_client, content)
     phone = Phone(app)

@@ -145,16 +145,21 @@ def test_a_failed_enqueue_after_a_saved_turn_is_kept_and_queued_by_the_next_turn
     phone.text("1")
     scheduled = Queue(OUTBOUND, connection=fake_redis).scheduled_job_registry
     before = scheduled.count
-    real = inbound.engine_jobs.enqueue
+    textline = app.extensions["textline"]
+    real = textline.jobs
 
-    def broken(*args, **kwargs):
-        raise redis.exceptions.ConnectionError("Redis went away after the turn was saved")
+    class Broken:
+        def enqueue(self, *args, **kwargs):
+            raise redis.exceptions.ConnectionError("Redis went away after the turn was saved")
 
-    monkeypatch.setattr(inbound.engine_jobs, "enqueue", broken)
+        def cancel(self, contact):
+            real.cancel(contact)
+
+    monkeypatch.setattr(textline, "jobs", Broken())
     said = phone.text("REMIND")
     assert content.message("en", "sorry_error") not in said
     assert scheduled.count == before
-    monkeypatch.setattr(inbound.engine_jobs, "enqueue", real)
+    monkeypatch.setattr(textline, "jobs", real)
     Phone(app, number="+14085550166").text("hello")  # anyone's next turn
     assert scheduled.count == before + 1
     stored = b"\n".join(everything_in(fake_redis))

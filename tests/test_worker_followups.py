@@ -43,7 +43,9 @@ def redis(fake_redis):
 
 @pytest.fixture
 def app(redis, content, worker_env):
-    return make_app(redis, content)
+    # The web side's quiet hours come from its config (worker/port.py), the worker's from
+    # worker_env: off on both sides, so nothing waits for the morning whatever the time.
+    return make_app(redis, content, QUIET_HOURS="off")
 
 
 class Model:
@@ -238,7 +240,7 @@ def test_a_reminder_falling_due_at_night_waits_for_the_morning(redis, content, w
     monkeypatch.setenv("QUIET_HOURS", "21:00-08:00")
     now = city_time(2030, 1, 15, 22, 30)
     monkeypatch.setattr(outbound, "clock", lambda: now)
-    phone = Phone(make_app(redis, content, CLOCK=lambda: now))
+    phone = Phone(make_app(redis, content, CLOCK=lambda: now, QUIET_HOURS="21:00-08:00"))
     phone.screen_to_results()
     phone.text("REMIND")
     registry = queue(OUTBOUND, redis).scheduled_job_registry

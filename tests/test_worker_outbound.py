@@ -37,7 +37,7 @@ from worker_kit import (
     run_worker,
 )
 
-from bot import optout, window
+from bot import window
 from bot.engine import Job as Job_
 from bot.engine import new_session
 from bot.redis_embedded import free_port
@@ -47,6 +47,7 @@ from worker import delivery, engine_jobs, outbound, throughput
 from worker.admin import retry_failed
 from worker.callbacks import FAILURES
 from worker.outbound import enqueue_message
+from worker.port import cancel_jobs
 from worker.queues import OUTBOUND, queue
 from worker.quiet import QuietHours
 from worker.settings import Settings, Timing
@@ -373,7 +374,7 @@ def test_stop_can_still_cancel_a_reminder_due_after_the_retention_period(redis, 
     enqueue_message(redis, recipient(), "Now", "near", timing=timing)  # must not shorten it
     jobs = f"sj:{{{recipient().contact}}}:jobs"
     assert redis.ttl(jobs) > 20 * 86400  # the set outlives the reminder: STOP finds it
-    optout.cancel_jobs(redis, recipient().contact)
+    cancel_jobs(redis, recipient().contact)
     assert queue(OUTBOUND, redis).scheduled_job_registry.get_job_ids() == []
 
 

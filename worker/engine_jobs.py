@@ -1,4 +1,5 @@
-"""The engine's jobs, handed to the worker: the host calls `enqueue` once a turn is saved.
+"""The engine's jobs, handed to the worker: the job port (worker/port.py) calls `enqueue` once
+a turn is saved.
 
 `estimate` puts the household in line for a dollar-estimate follow-up (worker/followups.py);
 `reminder` schedules the reminder text for `days` later. Both go back on the channel the

@@ -21,6 +21,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 
 from redis import Redis
 from rq import Callback, Retry, get_current_job
@@ -93,9 +94,10 @@ def enqueue_message(connection: Redis, to: Recipient, body: str, message_id: str
     _note_job(connection, key(to.contact, "jobs"), job_id,
               timing.ttl.retention + max(0, round((when - moment).total_seconds())))
     args = (to.contact, to.sealed, to.channel, body, message_id)
-    options = {"job_id": job_id, "retry": RETRY, "job_timeout": TIMEOUT_SECONDS,
-               "result_ttl": 0, "failure_ttl": FAILURE_TTL, "on_failure": Callback(on_failure),
-               "meta": {"contact": to.contact[:8]}}
+    # RQ logs a job's description, by default its call with the arguments: the message text.
+    options = {"job_id": job_id, "description": f"send {message_id}", "retry": RETRY,
+               "job_timeout": TIMEOUT_SECONDS, "result_ttl": 0, "failure_ttl": FAILURE_TTL,
+               "on_failure": Callback(on_failure), "meta": {"contact": to.contact[:8]}}
     outbound = queue(OUTBOUND, connection)
     if when > moment:
         return outbound.enqueue_at(when, send_message, *args, **options)
@@ -203,7 +205,10 @@ def _hand_on(job: Job, store: Store, settings: Settings, contact: str, message: 
             return failure.value
         store.redis.delete(_claim(contact, message.message_id))  # nothing went out
         if failure is Failure.OPTED_OUT:
-            optout.opt_out_now(store, contact, now, "opted_out_by_carrier")
+            from worker.port import cancel_jobs  # the port queues through this module
+
+            optout.opt_out_now(store, partial(cancel_jobs, store.redis), contact, now,
+                               "opted_out_by_carrier")
             return failure.value
         if failure is Failure.INVALID_NUMBER:
             store.redis.set(key(contact, "invalid"), 1, ex=store.ttl.retention)
