@@ -1,4 +1,8 @@
-"""The `screener` command: a thin door onto the engine, the rules and the checks."""
+"""The `screener` command: a thin door onto the engine, the rules and the checks.
+
+Installed packages add subcommands through the entry point group `screener.commands`
+(bot/jobs.py): the worker's own (`worker`, `jobs`, `agreement`) come from worker/cli.py.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.content import flows_dir, load_content
+from bot.jobs import command_registrars
 from bot.yamlsource import YamlFileError
-from worker.queues import QUEUES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="screener", description=__doc__)
+    parser = argparse.ArgumentParser(prog="screener",
+                                     description=(__doc__ or "").split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     chat = commands.add_parser("chat", help="talk to the bot in the terminal")
@@ -59,26 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     outbox = commands.add_parser("outbox", help="print the local outbox, one JSON per line")
     outbox.set_defaults(handler=_outbox)
 
-    worker = commands.add_parser("worker", help="run an RQ worker with the model loaded once")
-    worker.add_argument("--queue", action="append", choices=QUEUES, dest="queues",
-                        help="serve only this queue (repeatable; default: all of them)")
-    worker.set_defaults(handler=_worker)
-
-    jobs = commands.add_parser("jobs", help="queues, failed jobs and estimate disagreements")
-    jobs.add_argument("action", nargs="?", choices=("show", "retry", "drop"), default="show",
-                      help="show (default), or retry or drop the failed jobs")
-    jobs.add_argument("--queue", choices=QUEUES, help="only this queue")
-    jobs.set_defaults(handler=_jobs)
-
-    agreement = commands.add_parser(
-        "agreement", help="our rules against PolicyEngine-US on random households")
-    agreement.add_argument("--households", type=int, default=500, help="how many to draw")
-    agreement.add_argument("--seed", type=int, default=1, help="the same seed, the same homes")
-    agreement.add_argument("--date", default=None,
-                           help="YYYY-MM-DD for the rules and the model (default: today)")
-    agreement.add_argument("--write", type=Path, default=None,
-                           help="write the report to this Markdown file (docs/agreement.md)")
-    agreement.set_defaults(handler=_agreement)
+    for register in command_registrars():  # the worker's: `worker`, `jobs`, `agreement`
+        register(commands)
 
     args = parser.parse_args(argv)
     try:
@@ -258,51 +245,6 @@ def _outbox(args: argparse.Namespace) -> int:
     print(f"outbox: {outbox.path()}", file=sys.stderr)
     for message in outbox.read():
         print(json.dumps(message, ensure_ascii=False))
-    return 0
-
-
-def _worker(args: argparse.Namespace) -> int:
-    from worker.start import run
-
-    return run(args.queues or QUEUES)
-
-
-def _jobs(args: argparse.Namespace) -> int:
-    from redis import Redis
-    from redis.exceptions import RedisError
-
-    from worker import admin
-
-    url, why = admin.which_redis()
-    print(f"Redis at {url} ({why})", file=sys.stderr)
-    connection = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
-    names = [args.queue] if args.queue else list(QUEUES)
-    try:
-        if args.action == "show":
-            print(admin.report(connection, names))
-        elif args.action == "retry":
-            print(f"{admin.retry_failed(connection, names)} failed jobs requeued")
-        else:
-            print(f"{admin.drop_failed(connection, names)} failed jobs deleted")
-    except RedisError as error:
-        print(f"screener jobs: could not read Redis at {url} ({why}): {error} Set REDIS_URL to "
-              "the text line's Redis, or start `screener run`.", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _agreement(args: argparse.Namespace) -> int:
-    """Print per-program agreement between our rules and the model, with every reason."""
-    from datetime import date
-
-    from worker.agreement import agreement_page, render, run_agreement, san_jose_today
-
-    today = date.fromisoformat(args.date) if args.date else san_jose_today()
-    report = run_agreement(args.households, args.seed, today)
-    text = render(report)
-    print(text)
-    if args.write:
-        args.write.write_text(agreement_page(text, args), encoding="utf-8")
     return 0
 
 

@@ -21,29 +21,30 @@ from types import FrameType
 
 from werkzeug.serving import make_server
 
-from bot.app import create_app
+from bot.app import ENVIRONMENT, create_app
+from bot.jobs import LocalWorker, plugin
 from bot.redis_embedded import RedisServer
 from bot.web import simulator
-from worker.queues import QUEUES
-from worker.quiet import QuietHours
 
 
 def run(host: str, port: int) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
+    local: LocalWorker = plugin("worker")  # the installed worker: its queues, its quiet hours
     with ExitStack() as stack:
         if not os.environ.get("REDIS_URL"):
-            redis = stack.enter_context(RedisServer())
+            # Announced, so `screener jobs` in another terminal reads this Redis.
+            redis = stack.enter_context(RedisServer(announce=True))
             os.environ["REDIS_URL"] = redis.url
             print(f"Embedded Redis at {redis.url}; its data is gone when this stops.")
         ask_for_simulator()
         if not os.environ.get("SCREENER_SECRET"):
             os.environ["SCREENER_SECRET"] = secrets.token_hex(32)
             print("SCREENER_SECRET is not set: using a random one for this run.")
-        for name in QUEUES:
+        for name in local.queues:
             stack.enter_context(_worker(name))
         server = make_server(host, port, create_app(), threaded=True)
         base = f"http://{host}:{server.port}"
-        print(_banner(base), flush=True)
+        print(_banner(base, local), flush=True)
         server.serve_forever()  # returns on Ctrl-C or SIGTERM
     print("Stopped.")
     return 0
@@ -55,7 +56,7 @@ def ask_for_simulator() -> None:
         os.environ.setdefault("SIMULATOR", "1")
 
 
-def _banner(base: str) -> str:
+def _banner(base: str, local: LocalWorker) -> str:
     lines = [
         f"Serving the San José benefits text line on {base}",
         f"  health:    {base}/healthz",
@@ -68,13 +69,18 @@ def _banner(base: str) -> str:
         lines.append("  outbound:  through Twilio")
     else:
         lines.append("  outbound:  the local outbox; see `screener outbox`")
-    quiet = QuietHours.parse(os.environ.get("QUIET_HOURS"))
+    quiet = local.describe_quiet_hours(_app_environment())
     if quiet is not None:
         lines.append(f"  quiet hours: {quiet} city time (QUIET_HOURS): follow-ups due then "
                      "wait for the morning")
     lines.append("  jobs:      `screener jobs` (dollar estimates start once the model is loaded)")
     lines.append("Ctrl-C to stop.")
     return "\n".join(lines)
+
+
+def _app_environment() -> dict[str, str]:
+    """What `create_app()` reads from the environment: the banner says what the app does."""
+    return {name: os.environ[name] for name in ENVIRONMENT if os.environ.get(name)}
 
 
 @contextmanager
