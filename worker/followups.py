@@ -21,7 +21,7 @@ once: its job id is the same and the send is claimed (worker/outbound.py).
     sj:estimates:batch:<job>    a drain's processing list: its households, until each is done
     sj:estimates:leases         sorted set: processing list -> when its lease lapses
     sj:{<contact>}:estimate     JSON: message id, sealed address, channel, language, answers
-                                and programs shown; a STOP deletes it (bot/optout.py)
+                                and programs shown; a STOP deletes it (worker/port.py)
     sj:estimates:disagreements  hash: <program>:<kind> -> count, for staff (`screener jobs`)
 
 Only `Estimates.amounts` are ever stated, in the resident's language, and a household without
