@@ -37,7 +37,7 @@ DEFAULT_FALLBACK = Path(__file__).resolve().parents[1] / "var" / "optouts-pendin
 PENDING_ESTIMATE = "estimate"
 CARRIER_OPT_OUT = 21610  # Twilio: "Attempt to send to unsubscribed recipient"
 KEYWORDS = ("stop", "start", "help")
-# What Twilio itself acts on for long codes and toll-free numbers (PLATFORM.md section 2).
+# What Twilio itself acts on for long codes and toll-free numbers (docs/twilio.md).
 TWILIO_DEFAULT_WORDS = {
     "stop": ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"),
     "start": ("START", "YES", "UNSTOP"),

@@ -1,7 +1,7 @@
 """WhatsApp's 24-hour customer service window, per contact.
 
 Inside the window the worker may send free text; outside it WhatsApp takes only an approved
-template (PLATFORM.md section 4). The window opens with the resident's last WhatsApp
+template (docs/twilio.md). The window opens with the resident's last WhatsApp
 message, so the host notes its time under `sj:{<contact>}:whatsapp:last_in`, which expires
 with the window: no key means no window.
 """

@@ -1,6 +1,6 @@
 """Worker test kit: a fake HTTP layer under the real Twilio client, and RQ helpers.
 
-`run_worker` runs RQ's SimpleWorker with its scheduler in burst mode (PLATFORM.md section 6);
+`run_worker` runs RQ's SimpleWorker with its scheduler in burst mode (docs/operations.md);
 `make_due` moves scheduled jobs to now, so a test never sleeps through a backoff. The
 fixtures that set the worker's environment are in worker_fixtures.py. `standin_worker` is a
 real `screener worker` process (forking RQ worker, scheduler, start-up recovery) whose

@@ -2,7 +2,7 @@
 
 RQ forks a work horse for each job, and the horses share what the parent loaded
 (copy-on-write). So the flows, the catalogs and the PolicyEngine model (~40 s, ~1 GB) are
-loaded here once, not in every job (PLATFORM.md sections 6 and 10). The worker runs RQ's
+loaded here once, not in every job (docs/estimates.md). The worker runs RQ's
 scheduler too: retries with backoff, holds for quiet hours and throughput, and reminders.
 """
 

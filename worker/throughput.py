@@ -1,7 +1,7 @@
 """The sender's throughput, shared by every worker: segments per second, booked in Redis.
 
 Twilio sends from a US long code about one segment a second, from a short code about 100
-(PLATFORM.md section 5), and queues the rest; a long queue delays everyone and can overflow
+(docs/twilio.md), and queues the rest; a long queue delays everyone and can overflow
 (21611). So each send books its segments on the sender's timeline (`sj:throughput:{<sender>}`
 holds when the sender is next free, the GCRA "theoretical arrival time") and learns how long
 until its turn. Booking even when it must wait keeps the order: a crowd of messages due at
