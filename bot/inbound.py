@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 # signed request replays as a "new" message when a field's name and value move into the SID.
 _SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
 _COUNT = re.compile(r"[0-9]{1,2}")  # NumMedia: Twilio sends at most 10
+# A resident's address: an E.164 number, on WhatsApp prefixed. Nothing looser: a signed
+# request replays as a "new" contact when the fields after From are folded into its value.
+_ADDRESS = re.compile(r"(whatsapp:)?\+[1-9][0-9]{6,14}")
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,9 @@ class Message:
         """Read Twilio's fields, ignoring any others (Twilio adds fields without notice)."""
         sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
         media = form.get("NumMedia") or "0"
+        address = form.get("From") or ""
         return cls(
-            address=form.get("From") or "",
+            address=address if _ADDRESS.fullmatch(address) else "",
             body=form.get("Body") or "",
             sid=sid if _SID.fullmatch(sid) else None,
             media=int(media) if _COUNT.fullmatch(media) else 0,
