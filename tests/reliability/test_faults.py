@@ -1,0 +1,182 @@
+"""Fault injection against real parts: a real Redis (tests/redis_server.py), gunicorn started
+with the Procfile's settings on 127.0.0.1, the real Twilio client over a fake HTTP layer.
+Each test is named by the guarantee it proves and prints one line: what it tried, and what
+survived (docs/reliability.md, "Faults", keeps the figures). A worker SIGKILLed mid-drain is
+tests/test_worker_kill.py's job and is not repeated here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
+import pytest
+import requests
+from live import Gunicorn, Resident, Tally, run_burst, session_of, store_for
+from phone import new_sid
+from twilio.http import HttpClient
+from twilio.http.response import Response as TwilioResponse
+from twilio.rest import Client
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+from worker_kit import CREATED, make_due, outcomes, recipient, refused
+
+from bot.content import load_content
+from bot.paths import SHIPPED_FLOWS
+from worker import delivery
+from worker.outbound import enqueue_message
+from worker.queues import OUTBOUND, queue
+
+pytest_plugins = ["redis_server", "worker_fixtures"]
+pytestmark = pytest.mark.redis_server
+QUESTIONS = 20
+TIMEOUT = requests.ReadTimeout("Twilio took the request and never answered")
+NO_CONNECTION = requests.ConnectionError(  # refused: the request never went out
+    MaxRetryError(None, "/", NewConnectionError(None, "refused")))
+# Per message, what Twilio answers each time it is asked (the last answer repeats), and
+# the documented end: sent once, or "unconfirmed" (a timeout: it may have gone out, so it
+# is never sent again) or failed after RQ's three retries (kept for `screener jobs retry`).
+TWILIO_PLANS = {
+    "429 then taken": ([refused(429, 20429), CREATED], "sent"),
+    "500, 503 then taken": ([refused(500), refused(503), CREATED], "sent"),
+    "no connection, 429, then taken": ([NO_CONNECTION, refused(429, 20429), CREATED], "sent"),
+    "read timeout": ([TIMEOUT], "unconfirmed"),
+    "429 for ever": ([refused(429, 20429)], "failed"),
+}
+
+
+@pytest.fixture
+def web(redis_server, real_redis, tmp_path):
+    with Gunicorn(redis_server.url, tmp_path) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def text_flows(tmp_path_factory):
+    """The shipped flows with 20 free-text questions, so any message is an answer."""
+    flows = tmp_path_factory.mktemp("text") / "flows"
+    shutil.copytree(SHIPPED_FLOWS, flows)
+    flow = flows / "screener.yaml"
+    head = flow.read_text(encoding="utf-8").split("\nquestions:")[0]
+    head = re.sub(r"\nchecks:\n(?:[ #].*\n|\n)*", "\n", head + "\n")  # they name questions
+    questions = "".join(f'  - id: q{n}\n    type: text\n    ask: "Question {n}?"\n'
+                        for n in range(1, QUESTIONS + 1))
+    flow.write_text(f"{head}\nquestions:\n{questions}", encoding="utf-8")
+    load_content(flows)  # it must load, or the server would not start
+    return flows
+
+
+def test_one_webhook_delivered_ten_times_at_once_is_one_turn_with_ten_equal_replies(
+        web, redis_server, content):
+    tally = Tally()
+    phone = Resident(web.url, "+14085550101", tally)
+    assert phone.post("hello")[0] == 200
+    sid, start = new_sid(), Barrier(10)
+
+    def deliver(_: int) -> tuple[int, list[str]]:
+        start.wait(timeout=30)
+        return phone.post("22", sid=sid)
+
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(deliver, range(10)))
+    session = session_of(store_for(redis_server.url), phone.contact)
+    turns = len(session["trail"])
+    tally.count(doubled=turns - 1, lost=int(turns == 0),
+                apologies=sum(content.message("en", "sorry_error") in a for _, a in answers))
+    tally.line("same webhook x10 at once (gunicorn, 2 processes)", "10 deliveries of one SID")
+    assert {status for status, _ in answers} == {200}
+    assert all(said == answers[0][1] and said for _, said in answers), answers
+    assert turns == 1 and session["answers"]["age"] == 22
+    assert tally.five_xx == tally.apologies == 0
+
+
+def test_twenty_messages_at_once_from_one_contact_are_each_answered_once_in_order(
+        redis_server, real_redis, text_flows, tmp_path):
+    tally = Tally()
+    with Gunicorn(redis_server.url, tmp_path, SCREENER_FLOWS_DIR=str(text_flows),
+                  RATE_LIMIT_PER_MINUTE="100") as server:
+        phone = Resident(server.url, "+14085550102", tally)
+        status, [welcome] = phone.post("hello")
+        assert status == 200 and welcome.endswith("Question 1?")
+        bodies, start = [f"answer {n}" for n in range(QUESTIONS)], Barrier(QUESTIONS)
+
+        def send(body: str) -> tuple[str, tuple[int, list[str]]]:
+            start.wait(timeout=30)
+            return body, phone.post(body)
+
+        with ThreadPoolExecutor(QUESTIONS) as pool:
+            said = dict(pool.map(send, bodies))
+    session = session_of(store_for(redis_server.url), phone.contact)
+    kept = list(session["answers"].values())
+    tally.count(lost=len(set(bodies) - set(kept)), doubled=len(kept) - len(set(kept)))
+    tally.line("twenty at once from one contact (gunicorn)", "20 different answers at once")
+    assert {status for status, _ in said.values()} == {200}
+    assert session["stage"] == "results"
+    assert [step["id"] for step in session["trail"]] == [f"q{n}" for n in range(1, 21)]
+    assert sorted(kept) == sorted(bodies)  # none lost, none twice
+    for question, body in session["answers"].items():  # each saw the turn before it
+        number = int(question[1:])
+        if number < QUESTIONS:
+            assert said[body][1] == [f"Question {number + 1}?"], (body, said[body])
+    assert tally.lost == tally.doubled == tally.five_xx == 0
+
+
+class ScriptedTwilio(HttpClient):
+    """Twilio's REST API answering each message by its own plan (found by its body)."""
+
+    def __init__(self, plans: dict[str, list]):
+        super().__init__(logging.getLogger("scripted-twilio"), is_async=False)
+        self.plans = {body: list(answers) for body, answers in plans.items()}
+        self.taken: Counter[str] = Counter()  # 201s: texts the resident got
+        self.asked: Counter[str] = Counter()
+
+    def request(self, method, url, params=None, data=None, headers=None, auth=None,
+                timeout=None, allow_redirects=False):
+        body = data["Body"]
+        self.asked[body] += 1
+        plan = self.plans[body]
+        answer = plan.pop(0) if len(plan) > 1 else plan[0]
+        if isinstance(answer, Exception):
+            raise answer
+        self.taken[body] += int(answer[0] == 201)
+        return TwilioResponse(answer[0], json.dumps(answer[1]))
+
+
+def test_twilio_429_500_and_timeouts_send_each_message_once_or_count_the_documented_loss(
+        real_redis, twilio_api, monkeypatch):
+    twilio_api(CREATED)  # credentials and sender in the environment
+    per_plan = 6
+    bodies = {f"Message {name} #{n}": name for name in TWILIO_PLANS for n in range(per_plan)}
+    twilio = ScriptedTwilio({body: TWILIO_PLANS[name][0] for body, name in bodies.items()})
+    monkeypatch.setattr(delivery, "twilio_client", lambda settings: Client(
+        settings.account_sid, settings.auth_token, http_client=twilio))
+    for n, body in enumerate(bodies):
+        enqueue_message(real_redis, recipient(f"+1408555{n:04d}"), body, f"m{n}")
+    run_burst(real_redis, OUTBOUND)
+    for _ in range(10):  # each retry is one round; RQ tries at most four times
+        if not make_due(real_redis, OUTBOUND):
+            break
+        run_burst(real_redis, OUTBOUND)
+    failed = queue(OUTBOUND, real_redis).failed_job_registry.count
+    tally = Tally(requests=sum(twilio.asked.values()),
+                  lost=sum(1 for body in bodies if not twilio.taken[body]),
+                  doubled=sum(1 for body in bodies if twilio.taken[body] > 1))
+    tally.notes = {"texts taken": sum(twilio.taken.values()), "failed (retryable)": failed,
+                   **outcomes(real_redis)}
+    tally.line("Twilio 429/500/timeout", f"{len(bodies)} messages, {len(TWILIO_PLANS)} plans")
+    assert not make_due(real_redis, OUTBOUND)  # nothing left waiting
+    for body, name in bodies.items():
+        end = TWILIO_PLANS[name][1]
+        assert twilio.taken[body] == (1 if end == "sent" else 0), (body, twilio.asked[body])
+        if end == "unconfirmed":
+            assert twilio.asked[body] == 1  # it may have gone out: never asked again
+        if end == "failed":
+            assert twilio.asked[body] == 4  # the first try and RQ's three retries
+    ends = Counter(end for _, end in TWILIO_PLANS.values())
+    assert outcomes(real_redis).get("sent") == ends["sent"] * per_plan
+    assert outcomes(real_redis).get("unconfirmed") == ends["unconfirmed"] * per_plan
+    assert failed == ends["failed"] * per_plan and tally.doubled == 0
