@@ -180,3 +180,32 @@ def test_twilio_429_500_and_timeouts_send_each_message_once_or_count_the_documen
     assert outcomes(real_redis).get("sent") == ends["sent"] * per_plan
     assert outcomes(real_redis).get("unconfirmed") == ends["unconfirmed"] * per_plan
     assert failed == ends["failed"] * per_plan and tally.doubled == 0
+
+
+def test_redis_out_of_memory_gives_apologies_never_5xx_and_still_keeps_stop(
+        web, redis_server, real_redis, content):
+    tally = Tally()
+    residents = [Resident(web.url, f"+140855502{n:02d}", tally) for n in range(5)]
+    for resident in residents:
+        resident.post("hello")
+    sorry = content.message("en", "sorry_error")
+    real_redis.set("filler", "x" * 100_000)
+    real_redis.config_set("maxmemory-policy", "noeviction")
+    real_redis.config_set("maxmemory", "1")
+    try:
+        answers = [resident.post("22") for resident in residents]
+        stopped = residents[0].post("STOP")
+        after_stop = [residents[0].post("hello") for _ in range(6)]  # both processes
+        health = web.health()
+    finally:
+        real_redis.config_set("maxmemory", "0")
+    tally.count(apologies=sum(sorry in said for _, said in answers + after_stop))
+    residents[1].post("22")  # the first turn after the outage records the kept STOP
+    kept = store_for(redis_server.url).opt_out_record(residents[0].contact)
+    tally.count(lost=int(kept is None))
+    tally.line("Redis maxmemory + noeviction (gunicorn)", "5 answers, STOP, 6 texts after it")
+    assert {status for status, _ in [*answers, stopped, *after_stop]} == {200}
+    assert all(said == [sorry] for _, said in answers)
+    assert stopped[1] == [] and all(said == [] for _, said in after_stop)
+    assert health.status_code == 503 and health.json()["redis"] == "cannot_write"
+    assert kept is not None and tally.five_xx == 0
