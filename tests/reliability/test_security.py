@@ -9,9 +9,11 @@ with a stand-in estimate model (tests/worker_kit.py); nothing leaves this machin
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -24,12 +26,14 @@ from typing import Any
 
 import pytest
 import requests
-from phone import AUTH_TOKEN, SECRET, Phone, make_app, replies, sign
+from phone import ANSWERS, AUTH_TOKEN, BY_TYPE, SECRET, Phone, make_app, replies, sign
 from redis import Redis
+from rq import Queue
 from rq.job import Job
 from worker_kit import everything_in
 
 from bot.store import Store, contact_id
+from worker.queues import QUEUES
 
 pytest_plugins = ["redis_server"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,13 +196,18 @@ class Served:
         assert len(self.pids(request)) == 2, self.pids(request)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, 9)
-            self.process.wait()
+        stop(self.process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the process group (a graceful stop), SIGKILL if it lingers."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def wait_for(check: Callable[[], Any], timeout: float, logs: Callable[[], str],
@@ -371,3 +380,121 @@ def test_a_storm_from_many_numbers_is_held_to_the_global_ceiling_across_gunicorn
     assert sum(1 for replies_ in heard if replies_ == busy) == 30, heard
     assert all(replies_ for replies_ in heard)  # nobody dropped silently
     served.both_answered(len(storm))
+
+
+# -- after a run: no number and no message text in Redis, logs or job arguments ---------------
+
+class HttpPhone:
+    """A resident texting the served app; reads its session from Redis to answer."""
+
+    def __init__(self, served: Served, content: Any, number: str, channel: str):
+        self.served, self.content, self.number = served, content, number
+        self.address = f"whatsapp:{number}" if channel == "whatsapp" else number
+        self.contact = redis_contact(self.address)
+        self.store = Store(served.redis)
+        self.sent = 0
+
+    def text(self, body: str) -> list[str]:
+        self.sent += 1
+        return said(self.served.post(form_of(self.address, body,
+                                             sid_of(self.sent, int(self.number[-4:])))))
+
+    def session(self) -> dict[str, Any] | None:
+        return self.store.snapshot(self.contact, None).session
+
+    def screen_to_results(self, aside: str, limit: int = 40) -> None:
+        """Answer every question, saying `aside` (not an answer) at the first one."""
+        for _ in range(limit):
+            session = self.session() or {}
+            if session.get("stage") == "results":
+                return
+            if session.get("stage") != "asking":
+                self.text("1")  # a menu: language, continue or start over
+                continue
+            question = self.content.flow.question(session["question"])
+            if aside:
+                self.text(aside)
+                aside = ""
+            self.text(ANSWERS.get(question.id, BY_TYPE[question.type]))
+        raise AssertionError(f"no results after {limit} answers: {self.session()}")
+
+
+def ways_to_write(number: str) -> list[str]:
+    """An E.164 number as a careless line might write it (long enough never to be chance)."""
+    national = number[2:]
+    return [number, number[1:], national, f"{national[:3]}-{national[3:6]}-{national[6:]}",
+            f"({national[:3]}) {national[3:6]}-{national[6:]}"]
+
+
+def every_job(redis: Redis) -> list[Job]:
+    """Every RQ job of every queue, whatever its state (waiting, scheduled, done, failed)."""
+    ids: set[str] = set()
+    for name in QUEUES:
+        queue = Queue(name, connection=redis)
+        ids.update(queue.get_job_ids())
+        for registry in (queue.scheduled_job_registry, queue.finished_job_registry,
+                         queue.failed_job_registry, queue.started_job_registry,
+                         queue.deferred_job_registry, queue.canceled_job_registry):
+            ids.update(registry.get_job_ids())
+    return [job for job in Job.fetch_many(sorted(ids), connection=redis) if job is not None]
+
+
+def sent_follow_ups(path: Path) -> list[dict[str, Any]]:
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [entry for entry in map(json.loads, lines)
+            if str(entry.get("id", "")).startswith("estimate-")]
+
+
+@pytest.mark.slow
+@pytest.mark.redis_server
+def test_after_a_run_no_number_or_message_text_is_in_redis_the_logs_or_job_arguments(
+        serve, real_redis, content, redis_server, tmp_path):
+    """Four residents screened through gunicorn (SMS and WhatsApp), each saying something
+    that is not an answer, asking for a reminder; a real worker drains their follow-ups.
+    Answers themselves ("22", "95112") are kept as parsed answers for the retention period
+    (docs/security.md); what a resident says besides is never kept."""
+    served = serve()
+    worker_log = tmp_path / "worker.log"
+    env = base_env(redis_server.url, tmp_path) | {
+        "STANDIN_LEASE": "2", "STANDIN_DELAY": "0", "STANDIN_LOG": str(tmp_path / "batches")}
+    with worker_log.open("w") as log:
+        worker = subprocess.Popen([sys.executable, str(KIT)], env=env, cwd=tmp_path,
+                                  stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    try:
+        residents, asides, queued = [], [], []
+        for n, word in enumerate(("periwinkle", "Bartholomew", "Quetzalcoatl", "zucchini")):
+            phone = HttpPhone(served, content, f"+1408555{6100 + n}",
+                              "whatsapp" if n % 2 else "sms")
+            opening = f"Hello, my neighbour {word} told me about this"
+            aside = f"not sure, I would ask {word}-{n}"
+            phone.text(opening)
+            phone.screen_to_results(aside)
+            phone.text(f"thanks, tell {word} too")
+            phone.text("REMIND")
+            residents.append(phone)
+            asides += [opening, aside, f"thanks, tell {word} too", word]
+            queued += every_job(real_redis)  # before the worker takes them
+        wait_for(lambda: len(sent_follow_ups(tmp_path / "outbox.jsonl")) >= len(residents),
+                 90, lambda: worker_log.read_text() + served.log(), "every follow-up")
+        wait_for(lambda: not any(Queue(name, connection=real_redis).count for name in QUEUES),
+                 30, worker_log.read_text, "the queues to drain")
+    finally:
+        stop(worker)
+    served.stop()  # every log line written
+
+    jobs = queued + every_job(real_redis)  # done jobs are not kept (result_ttl=0)
+    assert {job.func_name for job in jobs} >= {"worker.followups.drain"}, jobs
+    assert sum(1 for job in every_job(real_redis) if job.is_scheduled) == len(residents)
+    job_text = "\n".join(f"{job.description} {job.args!r} {job.kwargs!r} {job.meta!r}"
+                         for job in jobs)
+    stored = b"\n".join(everything_in(real_redis)).decode("utf-8", "replace")
+    logged = served.log() + worker_log.read_text()
+    assert "contact=" in logged and f"sj:{{{residents[0].contact}}}:session" in stored
+    for where, text in (("redis", stored), ("logs", logged), ("job arguments", job_text)):
+        folded = text.casefold()
+        for phone in residents:
+            for form in ways_to_write(phone.number):
+                assert form not in text, (where, form)
+        for said_ in asides:
+            assert said_.casefold() not in folded, (where, said_)
