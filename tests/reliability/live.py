@@ -154,13 +154,14 @@ def session_of(store: Store, contact: str) -> dict[str, Any] | None:
     return store.snapshot(contact, None).session
 
 
-def next_answer(content: Any, session: dict[str, Any] | None) -> str:
-    """What a resident types next: an answer to the current question, or "1" at a menu."""
+def next_answer(session: dict[str, Any] | None, *contents: Any) -> str:
+    """What a resident types next: an answer to the question on their screen (from the first
+    of `contents` that has it: a deploy may have removed it), or "1" at a menu."""
     if session is None:
         return "hello"
     if session["stage"] != "asking":
         return "1"
-    question = content.flow.question(session["question"])
+    [question, *_] = [q for c in contents if (q := c.flow.question(session["question"]))]
     return ANSWERS.get(question.id, BY_TYPE[question.type])
 
 

@@ -17,7 +17,16 @@ from threading import Barrier
 
 import pytest
 import requests
-from live import Gunicorn, Resident, Tally, run_burst, session_of, store_for
+from flow_copies import copy_flows, edit, remove_question
+from live import (
+    Gunicorn,
+    Resident,
+    Tally,
+    next_answer,
+    run_burst,
+    session_of,
+    store_for,
+)
 from phone import new_sid
 from twilio.http import HttpClient
 from twilio.http.response import Response as TwilioResponse
@@ -209,3 +218,53 @@ def test_redis_out_of_memory_gives_apologies_never_5xx_and_still_keeps_stop(
     assert stopped[1] == [] and all(said == [] for _, said in after_stop)
     assert health.status_code == 503 and health.json()["redis"] == "cannot_write"
     assert kept is not None and tally.five_xx == 0
+
+
+def screen(resident: Resident, contents: tuple, store, sorry: str, turns: int) -> int:
+    """Answer what the resident is asked, up to `turns` times or the results; apologies."""
+    apologies = 0
+    for _ in range(turns):
+        session = session_of(store, resident.contact)
+        if session is not None and session["stage"] == "results":
+            break
+        _, said = resident.post(next_answer(session, *contents))
+        apologies += int(sorry in said)
+    return apologies
+
+
+def test_a_flow_edit_deployed_under_live_sessions_strands_and_loses_no_one(
+        redis_server, real_redis, content, tmp_path):
+    flows = copy_flows(tmp_path)
+    remove_question(flows, "household_size", "has_children")
+    edit(flows / "screener.yaml", "like 22.", "like 21.")
+    edit(flows / "programs.yaml", "  - id: calfresh\n", "  - id: calfresh_renamed\n")
+    edited = load_content(flows)
+    store, sorry, tally = store_for(redis_server.url), content.message("en", "sorry_error"), Tally()
+    residents = [Resident("", f"+140855503{n:02d}", tally) for n in range(30)]
+    with Gunicorn(redis_server.url, tmp_path) as old:
+        for n, resident in enumerate(residents):  # spread over the whole screening
+            resident.url = f"{old.url}/twilio/messages"
+            tally.count(apologies=screen(resident, (content,), store, sorry, 1 + n % 16))
+    before = {r.contact: dict(session_of(store, r.contact)["answers"]) for r in residents}
+    at_results = sum(session_of(store, r.contact)["stage"] == "results" for r in residents)
+    with Gunicorn(redis_server.url, tmp_path, SCREENER_FLOWS_DIR=str(flows)) as new:
+        for resident in residents:
+            resident.url = f"{new.url}/twilio/messages"
+        with ThreadPoolExecutor(8) as pool:
+            apologies = pool.map(lambda r: screen(r, (edited, content), store, sorry, 40),
+                                 residents)
+            tally.count(apologies=sum(apologies))
+        after_results = [resident.post(word) for resident in residents for word in ("1", "MORE")]
+    sessions = {r.contact: session_of(store, r.contact) for r in residents}
+    kept = {question.id for question in edited.flow.questions}
+    stuck = [c for c, session in sessions.items() if session["stage"] != "results"]
+    lost = [c for c, answers in before.items()
+            if any(sessions[c]["answers"].get(q) != a for q, a in answers.items() if q in kept)]
+    tally.count(lost=len(lost), apologies=sum(sorry in said for _, said in after_results))
+    tally.notes = {"at results before": at_results, "stuck": len(stuck)}
+    tally.line("flow edit deployed under live sessions (gunicorn restart)",
+               "30 residents mid-screening; a question removed, one reworded, a program renamed")
+    assert not stuck and not lost and tally.five_xx == tally.apologies == 0
+    assert {status for status, _ in after_results} == {200}
+    assert all(s["flow"] == edited.fingerprint for s in sessions.values())
+    assert all("calfresh" not in s["programs"] for s in sessions.values())
