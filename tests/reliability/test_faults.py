@@ -27,8 +27,10 @@ from live import (
     run_burst,
     session_of,
     store_for,
+    wait_for,
 )
 from phone import new_sid
+from redis.exceptions import RedisError
 from twilio.http import HttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
@@ -292,3 +294,54 @@ def test_five_hundred_residents_screened_at_once_under_gunicorn_all_reach_their_
     tally.line("500 whole screenings (gunicorn, Procfile settings, 16 client threads)",
                "500 residents from hello to results")
     assert stuck == tally.doubled == tally.five_xx == tally.apologies == 0
+
+
+def patient_screen(resident: Resident, web: Gunicorn, content, store, sorry: str) -> None:
+    """Screen to the results as a resident told "send it again in a minute" would: after an
+    apology, wait until the line is back (/healthz), then resend the same text."""
+    for _ in range(60):
+        try:
+            session = session_of(store, resident.contact)
+            stage = (session or {}).get("stage")
+        except RedisError:  # the resident cannot see Redis: they wait as after an apology
+            stage = "down"
+        if stage == "results":
+            return
+        if stage != "down":
+            body = next_answer(session, content)
+            _, said = resident.post(body)
+            if sorry not in said:
+                continue
+            resident.tally.count(apologies=1)
+        wait_for(lambda: web.health().status_code == 200, 60, "Redis back")
+
+
+@pytest.mark.slow
+def test_redis_killed_and_restarted_mid_load_gives_apologies_then_everyone_resumes(
+        outage_server, content, tmp_path):
+    store, sorry = store_for(outage_server.url), content.message("en", "sorry_error")
+    tally = Tally()
+    with Gunicorn(outage_server.url, tmp_path) as web:
+        residents = [Resident(web.url, f"+140855504{n:02d}", tally) for n in range(40)]
+
+        def kill_and_restart() -> None:
+            wait_for(lambda: tally.requests >= 150, 60, "load before the kill")
+            outage_server._process.kill()  # SIGKILL: no shutdown, only the append-only file
+            outage_server._process.wait()
+            wait_for(lambda: tally.apologies >= 5, 60, "apologies during the outage")
+            outage_server.start()
+
+        with ThreadPoolExecutor(9) as pool:
+            killer = pool.submit(kill_and_restart)
+            done = [pool.submit(patient_screen, r, web, content, store, sorry)
+                    for r in residents]
+            for future in [killer, *done]:
+                future.result(timeout=300)
+    sessions = [session_of(store, r.contact) for r in residents]
+    stuck = sum(s is None or s["stage"] != "results" for s in sessions)
+    trails = [[step["id"] for step in s["trail"]] for s in sessions if s]
+    tally.count(lost=stuck, doubled=sum(len(t) - len(set(t)) for t in trails))
+    tally.line("Redis SIGKILLed and restarted mid-load (gunicorn, append-only file)",
+               "40 residents screening, Redis killed after 150 requests")
+    assert tally.apologies >= 5 and tally.five_xx == 0
+    assert stuck == tally.doubled == 0
