@@ -37,7 +37,8 @@ def procfile_web(port: int) -> list[str]:
     line = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m[1]) or m[2], line)
     args = shlex.split(line)
     assert args[0] == "gunicorn" and f"127.0.0.1:{port}" in args, args
-    return [str(Path(sys.executable).with_name("gunicorn")), *args[1:]]
+    # No control socket: gunicorn 27 puts one in the home folder, shared by every gunicorn.
+    return [str(Path(sys.executable).with_name("gunicorn")), *args[1:], "--no-control-socket"]
 
 
 def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
