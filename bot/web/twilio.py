@@ -54,8 +54,8 @@ def signature_is_valid() -> bool:
         secret = shared_keys(config).get(_setting(settings, "key"))
     else:
         secret = config["TWILIO_AUTH_TOKEN"]
-    if not secret:
-        return False
+    if not secret or None in request.form:  # a multipart part named "\r" has no name; the
+        return False  # validator would raise sorting it, and Twilio never sends one
     return RequestValidator(secret).validate(
         signed_url(), request.form, signature, algorithm=get_signature_algorithm(settings)
     )

@@ -152,7 +152,8 @@ def bad_requests(draw: st.DrawFn) -> Bad:
     kind = draw(st.sampled_from(["form", "form", "form", "multipart", "other", "none"]))
     if kind == "multipart":
         boundary, body = encode_multipart(  # a fixed boundary: hypothesis replays examples
-            {name: value.decode("utf-8", "replace") for name, value in pairs},
+            {name.encode("utf-8", "replace").decode(): value.decode("utf-8", "replace")
+             for name, value in pairs},
             boundary="----bad-input-boundary")
         content_type: str | None = f"{MULTIPART}; boundary={boundary}"
     else:
@@ -164,6 +165,8 @@ def bad_requests(draw: st.DrawFn) -> Bad:
         body += b"&Body=" + b"x" * draw(st.integers(LIMIT, 3 * LIMIT))
     huge = len(body) > LIMIT
     form = None if huge else parsed(body, content_type)
+    if form is not None and None in form:  # a part named "\r": no one can sign that form
+        form = None
     signature = draw(st.sampled_from(["real"] * 4 + ["missing", "forged", "other token",
                                                     "sha256 unknown key"]))
     headers: dict[str, str] = {}
@@ -183,7 +186,7 @@ def bad_requests(draw: st.DrawFn) -> Bad:
     is_form = (content_type or "").split(";")[0] in (FORM, MULTIPART)
     if huge:
         allowed = {413} if is_form and headers else {403, 413}
-    elif "X-Twilio-Signature" in headers and signature == "real":
+    elif signature == "real" and form is not None:
         allowed = {200}
     else:
         allowed = {403}
