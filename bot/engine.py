@@ -253,8 +253,11 @@ class _Turn:
         if command_in(self.content, text) == "stop":
             self._opt_out()
             return
-        self.events.append(Event("started", {"lang": chosen}))
         urgent = self.content.urgent_need(text)
+        if urgent is None and opts_out(self.content, text):  # "please stop texting me"
+            self._opt_out()
+            return
+        self.events.append(Event("started", {"lang": chosen}))
         if urgent:
             self.session["stage"] = Stage.WELCOME
             self._on_urgent(*urgent)

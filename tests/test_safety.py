@@ -91,3 +91,9 @@ def test_stop_alone_is_honoured_at_once_even_after_hours_away(content):
 def test_opt_out_phrases_in_a_sentence_opt_out(content, text):
     session = talk(content, "hi", "22").session
     assert step(content, session, text, NOW + 600).session is None
+
+
+def test_an_opt_out_sentence_as_a_first_message_opts_out(content):
+    result = step(content, None, "please stop texting me", NOW)
+    assert result.session is None
+    assert [event.kind for event in result.events] == ["command", "opted_out"]

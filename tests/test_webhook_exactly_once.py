@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier, Event
 
 import pytest
+from flow_copies import free_text_flows
 from phone import Phone, make_app
 
 from bot import inbound
 from bot.content import load_content
-from bot.flow import FLOWS_DIR
 from bot.store import Ttl
 
 pytest_plugins = ["redis_server"]
@@ -67,15 +65,7 @@ def test_the_same_message_sid_arriving_ten_times_at_once_runs_once(real_redis, c
 @pytest.fixture(scope="module")
 def text_flow(tmp_path_factory):
     """The shipped content with 20 free-text questions, so any message is an answer."""
-    flows = tmp_path_factory.mktemp("flows") / "flows"
-    shutil.copytree(FLOWS_DIR, flows)
-    flow = flows / "screener.yaml"
-    head = flow.read_text(encoding="utf-8").split("\nquestions:")[0]
-    head = re.sub(r"\nchecks:\n(?:[ #].*\n|\n)*", "\n", head + "\n")  # they name questions
-    questions = "".join(f'  - id: q{n}\n    type: text\n    ask: "Question {n}?"\n'
-                        for n in range(1, QUESTIONS + 1))
-    flow.write_text(f"{head}\nquestions:\n{questions}", encoding="utf-8")
-    return load_content(flows)
+    return load_content(free_text_flows(tmp_path_factory.mktemp("flows"), QUESTIONS))
 
 
 @pytest.mark.redis_server

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import shutil
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +16,7 @@ from threading import Barrier
 
 import pytest
 import requests
-from flow_copies import copy_flows, edit, remove_question
+from flow_copies import copy_flows, edit, free_text_flows, remove_question
 from live import (
     Gunicorn,
     Resident,
@@ -38,7 +36,6 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 from worker_kit import CREATED, make_due, outcomes, recipient, refused
 
 from bot.content import load_content
-from bot.paths import SHIPPED_FLOWS
 from worker import delivery
 from worker.outbound import enqueue_message
 from worker.queues import OUTBOUND, queue
@@ -70,14 +67,7 @@ def web(redis_server, real_redis, tmp_path):
 @pytest.fixture(scope="module")
 def text_flows(tmp_path_factory):
     """The shipped flows with 20 free-text questions, so any message is an answer."""
-    flows = tmp_path_factory.mktemp("text") / "flows"
-    shutil.copytree(SHIPPED_FLOWS, flows)
-    flow = flows / "screener.yaml"
-    head = flow.read_text(encoding="utf-8").split("\nquestions:")[0]
-    head = re.sub(r"\nchecks:\n(?:[ #].*\n|\n)*", "\n", head + "\n")  # they name questions
-    questions = "".join(f'  - id: q{n}\n    type: text\n    ask: "Question {n}?"\n'
-                        for n in range(1, QUESTIONS + 1))
-    flow.write_text(f"{head}\nquestions:\n{questions}", encoding="utf-8")
+    flows = free_text_flows(tmp_path_factory.mktemp("text"), QUESTIONS)
     load_content(flows)  # it must load, or the server would not start
     return flows
 
