@@ -16,6 +16,7 @@ from bot.store import connect
 from worker.admin import drop_failed, report, retry_failed
 from worker.followups import DISAGREEMENTS
 from worker.queues import ESTIMATES, OUTBOUND, QUEUES, queue
+from worker.start import MAINTENANCE_SECONDS, rq_worker
 
 pytest_plugins = ["redis_server"]
 
@@ -99,3 +100,11 @@ def test_screener_outbox_reads_one_file_whatever_folder_it_runs_in(local, monkey
         '{"id": "a", "to": "+15555550100", "channel": "sms", "body": "Hi"}']
     assert str(local / "var" / "outbox.jsonl") in shown.err
     assert os.listdir(local / "a") == []
+
+
+def test_an_idle_worker_runs_its_maintenance_every_minute_so_a_dead_workers_jobs_come_back(
+        redis):
+    worker = rq_worker(QUEUES, redis)
+    assert worker.maintenance_interval == MAINTENANCE_SECONDS == 60
+    # An idle worker only runs maintenance when its wait for a job times out.
+    assert worker.dequeue_timeout <= MAINTENANCE_SECONDS

@@ -1,6 +1,9 @@
 """Workers killed mid-drain: every household waiting for an estimate still gets its follow-up,
 and gets it once.
 
+Also workers killed mid-send: a follow-up that may have reached Twilio is never sent again
+(at most once, docs/twilio.md).
+
 Real Redis, real forking RQ worker processes (`screener worker` with a stand-in model that
 takes a few seconds, worker_kit.standin_worker), real SIGKILL: of the whole worker while it
 estimates (a lost machine, an OOM kill of the group), of the work horse alone (the kernel's
@@ -21,11 +24,13 @@ from pathlib import Path
 
 import pytest
 from phone import SECRET
+from worker_kit import outcomes
 
 from bot import outbox
 from worker import followups
 from worker.followups import LEASES, PENDING, submit
-from worker.outbound import Recipient
+from worker.outbound import Recipient, enqueue_message
+from worker.settings import Timing
 
 pytest_plugins = ["redis_server"]
 pytestmark = [pytest.mark.slow, pytest.mark.redis_server]
@@ -151,3 +156,63 @@ def test_a_horse_killed_after_queueing_some_follow_ups_sends_none_of_them_twice(
     assert Path(workers.env["STANDIN_LOG"] + ".killed").exists()
     assert sent == Counter(dict.fromkeys(ids, 1))
     assert len(workers.batches()) == 2  # the ten queued were estimated again, sent once
+
+
+# -- killed mid-send ---------------------------------------------------------------------------
+MESSAGES = 10
+HUNG = "reminder-5"
+
+
+def sends(workers: Workers) -> Counter[str]:
+    """How often Twilio (the stand-in) received each message."""
+    path = Path(workers.env["STANDIN_LOG"] + ".sends")
+    lines = path.read_text().split("\n") if path.exists() else []
+    return Counter(line.split()[1] for line in lines if line.strip())
+
+
+def queue_reminders(redis) -> set[str]:
+    ids = {f"reminder-{n}" for n in range(MESSAGES)}
+    for n in range(MESSAGES):
+        enqueue_message(redis, Recipient.of(SECRET.encode(), f"+1408555{n:04d}"),
+                        "A reminder", f"reminder-{n}", timing=Timing(quiet_hours=None))
+    return ids
+
+
+def as_if_a_minute_and_a_half_had_passed(redis) -> None:
+    """The dead worker's heartbeats and scheduler lock lapse: RQ calls a started job
+    abandoned 60 s after the job timeout, and the scheduler's lock lives 61 s."""
+    for name in redis.scan_iter("rq:wip:*"):
+        redis.zadd(name, {member: 1 for member in redis.zrange(name, 0, -1)})
+    for name in redis.scan_iter("rq:scheduler-lock:*"):
+        redis.delete(name)
+
+
+def the_hung_send(workers: Workers) -> int:
+    """The pid of the work horse whose send reached Twilio and hangs there."""
+    wait_until(lambda: Path(workers.env["STANDIN_LOG"] + ".hung").exists(), 60, workers,
+               "the send that hangs")
+    path = Path(workers.env["STANDIN_LOG"] + ".sends")
+    return next(int(pid) for pid, message in (line.split() for line in
+                path.read_text().split("\n") if line.strip()) if message == HUNG)
+
+
+@pytest.mark.parametrize("killed", ["work horse", "whole worker"])
+def test_a_worker_killed_mid_send_never_texts_that_resident_twice_and_counts_it_unconfirmed(
+        workers, real_redis, killed):
+    ids = queue_reminders(real_redis)
+    first = workers.start(STANDIN_HANG_ON=HUNG)
+    horse = the_hung_send(workers)
+    if killed == "whole worker":
+        os.killpg(first.pid, signal.SIGKILL)
+    os.kill(horse, signal.SIGKILL)
+    if killed == "whole worker":
+        first.wait()
+        as_if_a_minute_and_a_half_had_passed(real_redis)
+        workers.start()  # its successor finds the send abandoned
+    wait_until(lambda: outcomes(real_redis).get("unconfirmed"), 180, workers,
+               "the killed send to be counted")
+    wait_until(lambda: {m["id"] for m in outbox.read()} >= ids - {HUNG}, 60, workers,
+               "the other messages")
+    assert sends(workers) == Counter(dict.fromkeys(ids, 1))  # Twilio got each once, no more
+    assert Counter(m["id"] for m in outbox.read()) == Counter(dict.fromkeys(ids - {HUNG}, 1))
+    assert outcomes(real_redis) == {"sent": MESSAGES - 1, "unconfirmed": 1}

@@ -72,8 +72,20 @@ def recipient(number: str = NUMBER, channel: str = "sms") -> Recipient:
                         else number)
 
 
+class BurstWorker(SimpleWorker):
+    """RQ's SimpleWorker without its command channel: on a real Redis, unsubscribing joins
+    a pubsub thread that waits up to a minute for a message."""
+
+    def subscribe(self) -> None:
+        """A burst run takes no commands."""
+
+    def unsubscribe(self) -> None:
+        """Nothing was subscribed."""
+
+
 def run_worker(redis: Redis, *names: str) -> None:
-    worker = SimpleWorker([queue(name, redis) for name in names or QUEUES], connection=redis)
+    """Run every job of these queues (all by default) that is due, then return."""
+    worker = BurstWorker([queue(name, redis) for name in names or QUEUES], connection=redis)
     worker.work(burst=True, with_scheduler=True)
 
 
@@ -128,7 +140,9 @@ def outcomes(redis: Redis) -> dict[str, int]:
 # Its environment: REDIS_URL, SCREENER_SECRET, OUTBOX_PATH, QUIET_HOURS and
 # STANDIN_LEASE (seconds), STANDIN_DELAY (seconds one batch takes), STANDIN_LOG (a line per
 # batch: "<pid> <households>"), STANDIN_KILL_AFTER (a work horse SIGKILLs itself after
-# queueing this many follow-ups, once: STANDIN_LOG + ".killed" marks it done).
+# queueing this many follow-ups, once: STANDIN_LOG + ".killed" marks it done),
+# STANDIN_HANG_ON (the message id whose send reaches Twilio and then never hears back, as if
+# the worker were killed in the middle of it; every send is logged to STANDIN_LOG + ".sends").
 
 def standin_estimates(items, today=None, estimator=None) -> dict[str, Estimates]:
     with open(os.environ["STANDIN_LOG"], "a") as log:
@@ -153,6 +167,24 @@ def _killing_follow_up(after: int):
     return follow_up
 
 
+def _logged_deliver(hang_on: str):
+    """Sends as usual, each logged ("<pid> <message id>") as Twilio receiving it; the send
+    of `hang_on` is received and then hangs, once."""
+    from worker import outbound
+
+    deliver = outbound.deliver
+
+    def logged(settings, message):
+        with open(os.environ["STANDIN_LOG"] + ".sends", "a") as sends:
+            sends.write(f"{os.getpid()} {message.message_id}\n")
+        if message.message_id == hang_on and not Path(os.environ["STANDIN_LOG"] + ".hung").exists():
+            Path(os.environ["STANDIN_LOG"] + ".hung").touch()
+            time.sleep(3600)
+        return deliver(settings, message)
+
+    return logged
+
+
 def standin_worker() -> int:
     """`screener worker` with the stand-in model (run as `python worker_kit.py`)."""
     from worker import start
@@ -161,6 +193,9 @@ def standin_worker() -> int:
     followups.estimate_batch = standin_estimates
     if os.environ.get("STANDIN_KILL_AFTER"):
         followups._queue_follow_up = _killing_follow_up(int(os.environ["STANDIN_KILL_AFTER"]))
+    from worker import outbound
+
+    outbound.deliver = _logged_deliver(os.environ.get("STANDIN_HANG_ON", ""))
     start._warm_estimates = lambda: True
     return start.run()
 

@@ -43,6 +43,7 @@ RETRY = Retry(max=3, interval=[5, 30, 120])  # 429, 5xx, no connection; needs th
 HOLDS = 10  # waits for the morning or a throughput slot that one message may take
 TIMEOUT_SECONDS = 30
 FAILURE_TTL = 86400  # a failed job is kept a day for `screener jobs retry`
+SENDING, DONE = b"sending", b"done"  # a message's claim: being handed on, outcome known
 
 clock = time.time  # the worker's clock; tests set it
 
@@ -167,7 +168,7 @@ def _send(job: Job, store: Store, settings: Settings, to: Recipient, body: str,
     if redis.exists(key(to.contact, "invalid")):
         return "invalid_number"
     if redis.exists(claim):
-        return "duplicate"
+        return _claimed_before(redis, claim)
     slot = job.meta.pop("slot", None)  # a throughput slot booked on an earlier run
     moment = datetime.fromtimestamp(now, UTC)
     if settings.quiet_hours is not None and settings.quiet_hours.contains(moment):
@@ -182,8 +183,8 @@ def _send(job: Job, store: Store, settings: Settings, to: Recipient, body: str,
         if wait:
             job.meta["slot"] = now + wait
             return Hold("throttled", wait)
-    if not redis.set(claim, 1, nx=True, ex=store.ttl.retention):
-        return "duplicate"
+    if not redis.set(claim, SENDING, nx=True, ex=store.ttl.retention):
+        return _claimed_before(redis, claim)
     address = open_sealed(settings.secret, to.sealed)
     return _hand_on(job, store, settings, to.contact,
                     Outgoing(address, to.channel, body, message_id, template), now)
@@ -200,6 +201,7 @@ def _hand_on(job: Job, store: Store, settings: Settings, contact: str, message: 
                 and settings.whatsapp_template_sid:
             return _hand_on(job, store, settings, contact, replace(message, template=True), now)
         if failure is Failure.UNCONFIRMED:  # it may have gone out: never risk a second text
+            store.redis.set(_claim(contact, message.message_id), DONE, xx=True, keepttl=True)
             log.warning("outbound message %s for contact %s: no answer from Twilio; not "
                         "retried", message.message_id, contact[:8])
             return failure.value
@@ -218,14 +220,32 @@ def _hand_on(job: Job, store: Store, settings: Settings, contact: str, message: 
         if failure is not Failure.TRANSIENT:
             job.retries_left = 0  # the same request would be refused again
         raise SendFailed(_described(error)) from None
+    store.redis.set(_claim(contact, message.message_id), DONE, xx=True, keepttl=True)
     log.info("outbound message %s for contact %s: handed on as %s", message.message_id,
              contact[:8], sid)
     return "sent_template" if message.template else "sent"
 
 
 def _claim(contact: str, message_id: str) -> str:
-    """Set (NX) just before a message is handed on: it is handed on once."""
+    """Set (NX) to `sending` just before a message is handed on, `done` once its run knows
+    the outcome: it is handed on once."""
     return key(contact, f"sent:{message_id}")
+
+
+# KEYS: the claim. Marks a claim left `sending` done; says what it was.
+_SETTLE = """
+local was = redis.call('GET', KEYS[1])
+if was == 'sending' then redis.call('SET', KEYS[1], 'done', 'KEEPTTL') end
+return was
+"""
+
+
+def _claimed_before(redis: Redis, claim: str) -> str:
+    """Another run claimed this message. `duplicate` when that run finished; `unconfirmed`
+    (once) when it never did (its worker was killed mid-send): Twilio may have the message,
+    so it is not sent again, and staff can look it up in Twilio's log."""
+    was = redis.register_script(_SETTLE)(keys=[claim])
+    return Failure.UNCONFIRMED.value if was == SENDING else "duplicate"
 
 
 def _described(error: Exception) -> str:

@@ -45,12 +45,18 @@ def run(names: Sequence[str] = QUEUES) -> int:
     if ESTIMATES in names:
         followups.resume(connection)  # batches of drains killed with their worker
     print(f"Worker serving {', '.join(names)}.", flush=True)
-    # Maintenance every minute, not RQ's ten: after a crash the scheduler's lock outlives the
-    # dead worker, and only maintenance tries to take it again (retries, reminders, holds).
-    Worker([queue(name, connection) for name in names], connection=connection,
-           maintenance_interval=MAINTENANCE_SECONDS).work(
-        with_scheduler=True, logging_level="INFO")
+    rq_worker(names, connection).work(with_scheduler=True, logging_level="INFO")
     return 0
+
+
+def rq_worker(names: Sequence[str], connection: Redis) -> Worker:
+    """Maintenance every minute, not RQ's ten: after a crash the scheduler's lock outlives the
+    dead worker, and only maintenance tries to take it again (retries, reminders, holds) and
+    returns the dead worker's jobs. An idle RQ worker runs maintenance only when its wait for
+    a job times out, after its TTL less 15 s (405 s by default), so the TTL follows."""
+    return Worker([queue(name, connection) for name in names], connection=connection,
+                  maintenance_interval=MAINTENANCE_SECONDS,
+                  worker_ttl=MAINTENANCE_SECONDS + 15)
 
 
 def _warm_estimates() -> bool:

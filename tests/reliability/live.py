@@ -20,12 +20,9 @@ from typing import Any
 
 import requests
 from phone import ANSWERS, AUTH_TOKEN, BY_TYPE, SECRET, new_sid, sign
-from redis import Redis
-from rq import SimpleWorker
 
 from bot.redis_embedded import free_port
 from bot.store import Store, connect, contact_id
-from worker.queues import queue
 
 PROCFILE = Path(__file__).resolve().parents[2] / "Procfile"
 
@@ -168,20 +165,3 @@ def next_answer(session: dict[str, Any] | None, *contents: Any) -> str:
 
 def store_for(url: str) -> Store:
     return Store(connect(url))
-
-
-class BurstWorker(SimpleWorker):
-    """RQ's SimpleWorker without its command channel: on a real Redis, unsubscribing joins
-    a pubsub thread that waits up to a minute for a message (worker_kit.run_worker is for
-    fakeredis, where it returns at once)."""
-
-    def subscribe(self) -> None:
-        """A burst run takes no commands."""
-
-    def unsubscribe(self) -> None:
-        """Nothing was subscribed."""
-
-
-def run_burst(redis: Redis, *names: str) -> None:
-    BurstWorker([queue(name, redis) for name in names], connection=redis).work(
-        burst=True, with_scheduler=True)

@@ -22,7 +22,6 @@ from live import (
     Resident,
     Tally,
     next_answer,
-    run_burst,
     session_of,
     store_for,
     wait_for,
@@ -33,7 +32,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 from urllib3.exceptions import MaxRetryError, NewConnectionError
-from worker_kit import CREATED, make_due, outcomes, recipient, refused
+from worker_kit import CREATED, make_due, outcomes, recipient, refused, run_worker
 
 from bot.content import load_content
 from worker import delivery
@@ -158,11 +157,11 @@ def test_twilio_429_500_and_timeouts_send_each_message_once_or_count_the_documen
         settings.account_sid, settings.auth_token, http_client=twilio))
     for n, body in enumerate(bodies):
         enqueue_message(real_redis, recipient(f"+1408555{n:04d}"), body, f"m{n}")
-    run_burst(real_redis, OUTBOUND)
+    run_worker(real_redis, OUTBOUND)
     for _ in range(10):  # each retry is one round; RQ tries at most four times
         if not make_due(real_redis, OUTBOUND):
             break
-        run_burst(real_redis, OUTBOUND)
+        run_worker(real_redis, OUTBOUND)
     failed = queue(OUTBOUND, real_redis).failed_job_registry.count
     tally = Tally(requests=sum(twilio.asked.values()),
                   lost=sum(1 for body in bodies if not twilio.taken[body]),
