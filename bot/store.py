@@ -14,7 +14,7 @@ slot, so a turn reads it in one round trip and writes it in one MULTI.
     sj:{<contact>}:rate:notice   set once a flood got its notice         rate window
     sj:{<contact>}:jobs          set of the contact's queued RQ job ids   retention
     sj:{<contact>}:sent:<id>     an outbound message already handed on    retention
-    sj:{<contact>}:whatsapp:last_in  time of the last WhatsApp message   24 hours
+    sj:{<contact>}:whatsapp:last_in  time of the last WhatsApp message   24 hours, or STOP
     sj:{<contact>}:invalid       the number was refused as invalid        retention
     sj:{<contact>}:estimate      the household waiting for its estimate   retention
     sj:estimates:pending         contacts waiting for the estimate drain  (list)
@@ -57,6 +57,7 @@ from redis.lock import Lock
 from redis.retry import Retry
 
 PREFIX = "sj"
+WHATSAPP_WINDOW = "whatsapp:last_in"  # bot/window.py
 CITY_TIME = ZoneInfo("America/Los_Angeles")
 STATS_SECONDS = 400 * 86400  # a year of daily counters plus a margin for year-on-year reports
 _CHANNEL_PREFIX = re.compile(r"^(whatsapp|sms):", re.IGNORECASE)
@@ -219,6 +220,7 @@ class Store:
                 pipe.delete(key(contact, "optout"))
             elif change.opt_out is not KEEP:
                 pipe.set(key(contact, "optout"), _dump(change.opt_out), ex=self.ttl.opt_out)
+                pipe.delete(key(contact, WHATSAPP_WINDOW))  # START opens it again
             _count(pipe, stats_key(now), change.counts)
             try:
                 pipe.execute()

@@ -3,14 +3,14 @@
 Inside the window the worker may send free text; outside it WhatsApp takes only an approved
 template (docs/twilio.md). The window opens with the resident's last WhatsApp
 message, so the host notes its time under `sj:{<contact>}:whatsapp:last_in`, which expires
-with the window: no key means no window.
+with the window (or with a STOP): no key means no window.
 """
 
 from __future__ import annotations
 
 from redis import Redis
 
-from bot.store import key
+from bot.store import WHATSAPP_WINDOW, key
 
 WINDOW_SECONDS = 24 * 3600
 # A send queued at Twilio may go out a little later than we hand it on: do not cut it fine.
@@ -18,7 +18,7 @@ MARGIN_SECONDS = 10 * 60
 
 
 def _key(contact: str) -> str:
-    return key(contact, "whatsapp:last_in")
+    return key(contact, WHATSAPP_WINDOW)
 
 
 def note_inbound(redis: Redis, contact: str, now: float) -> None:

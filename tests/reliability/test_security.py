@@ -111,12 +111,11 @@ def test_stop_erases_the_contacts_session_replies_jobs_and_estimate_and_keeps_th
     prefix = f"sj:{{{leaves.contact}}}:"
     left = {name.decode().removeprefix(prefix) for name in real_redis.keys(prefix + "*")}
     # Kept: the opt-out record; the STOP's own answer (a redelivered STOP gets it again, not a
-    # second opt-out); the flood window (message times, a minute); WhatsApp's 24-hour window
-    # (the time of the last message, a day). Nothing the resident said, nothing about them.
-    assert left == {"optout", "replies", f"replies:{stop_sid}", "rate", "whatsapp:last_in"}
+    # second opt-out); the flood window (message times, a minute). Nothing the resident said,
+    # nothing about them.
+    assert left == {"optout", "replies", f"replies:{stop_sid}", "rate"}
     assert real_redis.zrange(prefix + "replies", 0, -1) == [stop_sid.encode()]
     assert real_redis.ttl(prefix + "rate") <= 60
-    assert real_redis.ttl(prefix + "whatsapp:last_in") <= 86400
     # No queued job, scheduled reminder or waiting household of theirs anywhere else: the one
     # mention left outside their keys is their hash in the estimate drain's line, which the
     # drain skips (the household it pointed at is gone).
