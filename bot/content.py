@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from bot.campaigns import Campaigns, load_campaigns
 from bot.flow import Flow, load_flow
 from bot.i18n import DEFAULT_TRANSLATIONS_DIR, Catalogs
 from bot.paths import flows_dir
@@ -34,6 +35,8 @@ class Content:
     urgent: Urgent
     services: Catalog
     fingerprint: str = ""  # of everything a session can point into (`_fingerprint`)
+    # Not in the fingerprint: a new campaign must not tell every live session "we updated".
+    campaigns: Campaigns = field(default_factory=Campaigns)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -107,6 +110,7 @@ def load_content(flows: str | Path | None = None,
         urgent=load_urgent(folder / "urgent.yaml"),
         services=load_services(folder / "services.yaml"),
         fingerprint=_fingerprint(flow, folder),
+        campaigns=load_campaigns(folder / "campaigns.yaml"),
     )
 
 

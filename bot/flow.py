@@ -46,6 +46,13 @@ REQUIRED_MESSAGES = (
     "ask_days_week", "understood_under_one",
     # A ZIP outside California ends the screening kindly.
     "outside_california",
+    # Campaigns and the follow-ups that close the loop (bot/campaigns.py, worker/checkins.py).
+    "keyword_noted", "nudge", "ask_applied", "applied_yes", "check_in_later", "applied_not_yet",
+    "applied_need_help", "ask_approved", "approved_yes", "approved_no", "approved_waiting",
+    "follow_up_retry",
+    # The printed flyer (bot/flyer.py).
+    "flyer_title", "flyer_line_what", "flyer_line_how", "flyer_line_private", "flyer_text_us",
+    "flyer_scan_sms", "flyer_scan_whatsapp",
     # Sent by the web hook (bot/inbound.py), not the engine.
     "sorry_error", "media_only", "rate_limited", "busy",
 )
@@ -116,12 +123,29 @@ class Language:
 
 
 @dataclass(frozen=True)
+class FollowUps:
+    """When the texts that close the loop go (flows/screener.yaml `settings.follow_ups`);
+    a follow-up that is off has its time set to None."""
+
+    nudge_hours: float | None = 22
+    applied_days: float | None = 7
+    approved_days: float | None = 28
+
+    def delay(self, kind: str) -> float | None:
+        """Seconds from the moment that sets it off, or None when it is off."""
+        value = {"nudge": self.nudge_hours, "applied": self.applied_days,
+                 "approved": self.approved_days}[kind]
+        return None if value is None else value * (3600 if kind == "nudge" else 86400)
+
+
+@dataclass(frozen=True)
 class Settings:
     misses_before_help: int = 2
     idle_minutes: int = 240
     reminder_days: int = 3
     question_segments: int = 2
     results_page_segments: int = 3
+    follow_ups: FollowUps = field(default_factory=FollowUps)
 
 
 @dataclass(frozen=True)
@@ -244,6 +268,16 @@ def _read_language(path: Path, problems: list[Problem]) -> SourceMap | None:
     return None if found else data
 
 
+def _follow_ups(raw: Any) -> FollowUps:
+    def when(kind: str, unit: str, default: float) -> float | None:
+        entry = raw.get(kind) or {}
+        return entry.get(unit, default) if entry.get("on", True) else None
+
+    return FollowUps(nudge_hours=when("nudge", "after_hours", 22),
+                     applied_days=when("applied", "after_days", 7),
+                     approved_days=when("approved", "after_days", 28))
+
+
 def _build(data: SourceMap, languages: list[SourceMap], path: str,
            digest: str) -> tuple[Flow | None, list[Problem]]:
     problems: list[Problem] = []
@@ -272,6 +306,7 @@ def _build(data: SourceMap, languages: list[SourceMap], path: str,
         reminder_days=raw_settings.get("reminder_days", 3),
         question_segments=budget.get("question_segments", 2),
         results_page_segments=budget.get("results_page_segments", 3),
+        follow_ups=_follow_ups(raw_settings.get("follow_ups") or {}),
     )
     flow = Flow(
         name=data["flow"],

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
+from bot.campaigns import lint_campaigns
 from bot.collisions import collision_problems
 from bot.expressions import Expression
 from bot.flow import RESULTS, Flow, read_flow
 from bot.i18n import DEFAULT_TRANSLATIONS_DIR
 from bot.i18n.check import catalog_problems, rendered_questions
+from bot.questions.normalize import bare
 from bot.rules import lint_rules, load_rules
 from bot.segments import segments
 from bot.urgent import lint_urgent
@@ -40,6 +43,8 @@ def lint(flows_dir: Path, translations_dir: Path = DEFAULT_TRANSLATIONS_DIR) -> 
         problems += budget_problems(flow)
         problems += lint_urgent(flows_dir / "urgent.yaml", flow.ordinary_words(),
                                 tuple(flow.languages))
+        problems += lint_campaigns(flows_dir / "campaigns.yaml", _taken_words(flow),
+                                   tuple(flow.languages), date.today())
     problems += _service_problems(flows_dir)
     from bot.placeholders import placeholder_problems  # placeholders the code never fills
     problems += placeholder_problems(flows_dir)
@@ -52,6 +57,14 @@ def lint(flows_dir: Path, translations_dir: Path = DEFAULT_TRANSLATIONS_DIR) -> 
         for c in coverage
     ]
     return problems
+
+
+def _taken_words(flow: Flow) -> dict[str, str]:
+    """Folded words a campaign keyword must not be: commands, answers and choice phrases."""
+    taken = {bare(phrase): f"a phrase of choice '{value}'"
+             for value, by_lang in flow.choice_words.items()
+             for phrases in by_lang.values() for phrase in phrases}
+    return taken | flow.ordinary_words()
 
 
 def _rule_names(flows_dir: Path) -> set[str] | None:

@@ -22,7 +22,8 @@ from bot.i18n.extract import texts
 from bot.segments import segments
 from bot.yamlsource import Problem, YamlFileError
 
-_STAFF_FILES = ("screener.yaml", "programs.yaml", "services.yaml", "urgent.yaml")
+_STAFF_FILES = ("screener.yaml", "programs.yaml", "services.yaml", "urgent.yaml",
+                "campaigns.yaml")
 
 
 @dataclass(frozen=True)
