@@ -11,7 +11,8 @@ from bot.content import Content
 from bot.questions.normalize import contains_phrase, matches_phrase
 
 # Checked in this order; each is a handler `_on_<name>` of the engine.
-COMMANDS = ("stop", "start", "help", "back", "restart", "language", "skip", "more", "remind")
+COMMANDS = ("stop", "start", "help", "back", "restart", "language", "skip", "more", "remind",
+            "go")
 
 
 def command_in(content: Content, text: str) -> str | None:

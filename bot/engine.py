@@ -392,6 +392,12 @@ class _Turn:
             self.session["reminder_set"] = True
         self.say("remind_set", days=days)
 
+    def _on_go(self) -> None:
+        """GO, the answer to the nudge: straight back to the open question."""
+        if self.session["stage"] == Stage.IDLE_OFFER:
+            self.session["stage"] = Stage.ASKING
+        self._repeat()
+
     def _on_idle_choice(self, text: str) -> None:
         choice = ascii_digits(bare(text))
         if choice == "1":
