@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import results
+from bot.campaigns import Campaign
 from bot.commands import command_in, opts_out
 from bot.content import Content
 from bot.flow import RESULTS, Check, Question, applies
@@ -34,6 +35,12 @@ DEFAULT_RETRY = {
     "number": "retry_number", "money": "retry_money", "yes_no": "retry_yes_no",
     "choice": "retry_choice", "zip": "retry_zip", "text": "retry_text",
 }
+# What replies 1, 2 and 3 to a follow-up question mean (worker/checkins.py asks them).
+FOLLOW_UP_ANSWERS = {"applied": ("applied", "not_yet", "need_help"),
+                     "approved": ("approved", "denied", "waiting")}
+FOLLOW_UP_REPLIES = {"applied": "applied_yes", "not_yet": "applied_not_yet",
+                     "need_help": "applied_need_help", "approved": "approved_yes",
+                     "denied": "approved_no", "waiting": "approved_waiting"}
 
 
 @dataclass(frozen=True)
@@ -132,11 +139,19 @@ class _Turn:
         if command is None and opts_out(self.content, text):
             self._opt_out()
             return
+        if self.session.get("nudged") and not self.session.get("returned"):
+            self.session["returned"] = True
+            self.events.append(Event("returned"))
+        keyword = None if command else self.content.campaigns.keyword_alone(
+            text, san_jose_date(self.now))
         if moved:
             self.say("flow_changed")
-            if command is None:
+            if command is None and keyword is None:
                 self.ask()
                 return
+        if keyword:
+            self._on_keyword(keyword)
+            return
         if command is None and self._idle():
             self.session["stage"] = Stage.IDLE_OFFER
             self.say("idle_return")
@@ -160,6 +175,8 @@ class _Turn:
             self._on_idle_choice(text)
         elif stage == Stage.RESULTS:
             self._on_results_reply(text)
+        elif stage == Stage.FOLLOW_UP:
+            self._on_follow_up_reply(text)
         else:
             self._on_answer(text)
 
@@ -221,6 +238,8 @@ class _Turn:
             self.say("idle_return")
         elif stage == Stage.URGENT:
             self.say_text(self.content.urgent.resume)
+        elif stage == Stage.FOLLOW_UP:
+            self.say("follow_up_retry")
 
     def ask(self) -> None:
         """Say the current question (or show the results if the flow has ended)."""
@@ -245,11 +264,18 @@ class _Turn:
 
     # -- starting, stopping, moving -----------------------------------------------------------
     def _first_contact(self, text: str, lang: str | None) -> None:
+        """A new conversation. A campaign keyword at the start ("FERIA", "SJSU हिंदी")
+        attributes it and may name the language; the rest of the message still counts."""
         languages = self.content.languages
-        chosen = lang or detect(text, self.flow, languages)
+        keyed = self.content.campaigns.keyword_at_start(text, san_jose_date(self.now))
+        campaign, rest = keyed if keyed else (None, text)
+        chosen = lang or (detect(rest, self.flow, languages) if rest else None) \
+            or (campaign.lang if campaign and campaign.lang in languages else None)
         if chosen is None and len(languages) == 1:
             chosen = languages[0]
         self.session = new_session(self.content, self.now, chosen or "en")
+        if campaign:
+            self.session["campaign"] = campaign.id
         if command_in(self.content, text) == "stop":
             self._opt_out()
             return
@@ -257,7 +283,9 @@ class _Turn:
         if urgent is None and opts_out(self.content, text):  # "please stop texting me"
             self._opt_out()
             return
-        self.events.append(Event("started", {"lang": chosen}))
+        self.events.append(Event("started", {"lang": chosen,
+                                             "campaign": self.session.get("campaign")}))
+        self._follow_up_later("nudge", session=self.now)
         if urgent:
             self.session["stage"] = Stage.WELCOME
             self._on_urgent(*urgent)
@@ -269,8 +297,33 @@ class _Turn:
         self._welcome()
 
     def _welcome(self) -> None:
+        campaign = self._campaign()
+        if campaign and campaign.greeting:
+            self.say_text(campaign.greeting)
         self.say("welcome")
         self.ask()
+
+    def _campaign(self) -> Campaign | None:
+        return self.content.campaigns.get(self.session.get("campaign"))
+
+    def _follow_up_later(self, kind: str, **data: Any) -> bool:
+        """Queue a follow-up (worker/checkins.py) unless it is off, for everyone
+        (flows/screener.yaml) or for this conversation's campaign. Whether it was queued."""
+        delay = self.flow.settings.follow_ups.delay(kind)
+        campaign = self._campaign()
+        if delay is None or (campaign and not campaign.sends(kind)):
+            return False
+        self.jobs.append(Job("follow_up", {"kind": kind, "after": delay, "lang": self.lang,
+                                           "campaign": self.session.get("campaign"), **data}))
+        return True
+
+    def _on_keyword(self, campaign: Campaign) -> None:
+        """A campaign's keyword in the middle of a conversation: attributed, nothing lost."""
+        if not self.session.get("campaign"):
+            self.session["campaign"] = campaign.id
+            self.events.append(Event("campaign_joined", {"campaign": campaign.id}))
+        self.say("keyword_noted")
+        self._repeat()
 
     def _show_language_menu(self) -> None:
         self.say("language_menu")
@@ -309,17 +362,20 @@ class _Turn:
         self.events.append(Event("opted_out"))
 
     def _on_start(self) -> None:
-        lang = self.lang
-        self.session = new_session(self.content, self.now, lang)
-        self.events.append(Event("opted_in"))
-        self.say("started")
-        self.ask()
+        self._new_conversation("opted_in", "started")
 
     def _on_restart(self) -> None:
-        lang = self.lang
-        self.session = new_session(self.content, self.now, lang)
-        self.events.append(Event("restarted"))
-        self.say("restarted")
+        self._new_conversation("restarted", "restarted")
+
+    def _new_conversation(self, event: str, message: str) -> None:
+        """START or RESTART: a fresh screening, in the same language and campaign."""
+        campaign = self.session.get("campaign")
+        self.session = new_session(self.content, self.now, self.lang)
+        if campaign:
+            self.session["campaign"] = campaign
+        self.events.append(Event(event))
+        self._follow_up_later("nudge", session=self.now)
+        self.say(message)
         self.ask()
 
     def _on_help(self) -> None:
@@ -578,12 +634,14 @@ class _Turn:
 
     def _finish_screening(self) -> None:
         matched = self._match()
-        self.session.update(stage=Stage.RESULTS, question=None)
+        self.session.update(stage=Stage.RESULTS, question=None, results_at=self.now)
         self.events.append(Event("results", {"programs": [p.id for p in matched]}))
         if matched:
             self.jobs.append(Job("estimate", {"answers": dict(self.session["answers"]),
                                               "programs": [p.id for p in matched],
                                               "lang": self.lang}))
+            self._follow_up_later("applied", programs=[p.id for p in matched[:2]],
+                                  results_at=self.now)
         self._show_page()
 
     def _show_page(self) -> None:
@@ -593,6 +651,33 @@ class _Turn:
         self.pieces.append(
             results.render_page(self.content, self.lang, self._programs(), self.session["page"])
         )
+
+    def _on_follow_up_reply(self, text: str) -> None:
+        """The answer to "Did you apply?" or "Were you approved?": 1, 2 or 3 (or yes/no)."""
+        follow_up = self.session["follow_up"]
+        kind = follow_up["kind"]
+        number = ascii_digits(bare(text)).rstrip(".")
+        if number not in ("1", "2", "3"):
+            says = reader_for("yes_no")(self.flow.first, text, self._context())
+            number = "" if not says.understood else "1" if says.value else "2"
+        if not number:
+            self.say("follow_up_retry")
+            return
+        answer = FOLLOW_UP_ANSWERS[kind][int(number) - 1]
+        self.events.append(Event("follow_up_answer", {"kind": kind, "answer": answer}))
+        self.session.pop("follow_up")
+        self.session.update(stage=Stage.RESULTS,
+                            programs=self.session["programs"] or follow_up["programs"], page=0)
+        self.say(FOLLOW_UP_REPLIES[answer])
+        if answer == "applied" and self._follow_up_later("approved",
+                                                         programs=follow_up["programs"]):
+            self.say("check_in_later")
+        if answer == "need_help":
+            self.session["help_wanted"] = True  # for a person to pick up (the staff console)
+        if answer in ("not_yet", "need_help"):
+            programs = self._programs()
+            if programs:
+                self.pieces.append(results.render_details(self.content, self.lang, programs[0]))
 
     def _on_results_reply(self, text: str) -> None:
         programs = self._programs()

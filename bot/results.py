@@ -105,5 +105,12 @@ def render_estimates(content: Content, lang: str,
 
 
 def render_reminder(content: Content, lang: str, program_ids: Sequence[str]) -> str:
-    names = [content.text(lang, content.rules.program(pid).name) for pid in program_ids[:3]]
-    return content.message(lang, "reminder", programs=", ".join(names))
+    return content.message(lang, "reminder", programs=program_names(content, lang, program_ids))
+
+
+def program_names(content: Content, lang: str, program_ids: Sequence[str], most: int = 3) -> str:
+    """The first `most` programs' names, in `lang`, for a one-line text (a removed program is
+    left out)."""
+    known = {program.id for program in content.rules.programs}
+    return ", ".join(content.text(lang, content.rules.program(pid).name)
+                     for pid in [pid for pid in program_ids if pid in known][:most])

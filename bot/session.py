@@ -26,6 +26,7 @@ class Stage(StrEnum):
     URGENT = "urgent"  # help today was sent; "1" goes back
     IDLE_OFFER = "idle_offer"  # back after hours away: go on, or start over
     RESULTS = RESULTS  # the programs, page by page
+    FOLLOW_UP = "follow_up"  # days later: did you apply? were you approved? (1, 2 or 3)
 
 
 Session = dict[str, Any]

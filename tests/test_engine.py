@@ -151,10 +151,12 @@ def test_a_session_whose_question_still_exists_just_goes_on_after_an_edit(conten
     assert "updated" not in result.replies[0]
 
 
-def test_results_queue_one_estimate_and_remind_asks_for_one_reminder(content):
+def test_results_queue_one_estimate_and_did_you_apply_and_remind_asks_for_one_reminder(
+        content):
     says = ("hi", "20", "95112", "1", "no", "no", "1200", "1", "no", "no", "no", "no")
     results = talk(content, *says)
-    assert [job.kind for job in results.jobs] == ["estimate"]
+    assert [job.kind for job in results.jobs] == ["estimate", "follow_up"]
+    assert results.jobs[1].data["kind"] == "applied"
     assert results.jobs[0].data["programs"] == results.session["programs"]
     first = step(content, results.session, "REMIND", NOW + 3600)
     assert [job.kind for job in first.jobs] == ["reminder"]
