@@ -64,6 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     outbox = commands.add_parser("outbox", help="print the local outbox, one JSON per line")
     outbox.set_defaults(handler=_outbox)
 
+    flyer = commands.add_parser("flyer", help="a campaign's printable flyer: PDF and PNG preview")
+    flyer.add_argument("campaign", help="a campaign id from flows/campaigns.yaml")
+    flyer.add_argument("--lang", required=True, help="the flyer's language: en, es, vi, pa or hi")
+    flyer.add_argument("--out", type=Path, required=True, help="the PDF; the PNG goes beside it")
+    flyer.set_defaults(handler=_flyer)
+
     for register in command_registrars():  # the worker's: `worker`, `jobs`, `agreement`
         register(commands)
 
@@ -245,6 +251,22 @@ def _outbox(args: argparse.Namespace) -> int:
     print(f"outbox: {outbox.path()}", file=sys.stderr)
     for message in outbox.read():
         print(json.dumps(message, ensure_ascii=False))
+    return 0
+
+
+def _flyer(args: argparse.Namespace) -> int:
+    from bot.flyer import FlyerError, render_flyer
+
+    try:
+        flyer = render_flyer(load_content(), args.campaign, args.lang)
+    except FlyerError as error:
+        print(error, file=sys.stderr)
+        return 2
+    png = args.out.with_suffix(".png")
+    args.out.write_bytes(flyer.pdf)
+    png.write_bytes(flyer.png)
+    print(args.out)
+    print(png)
     return 0
 
 
