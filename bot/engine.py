@@ -379,6 +379,10 @@ class _Turn:
         self.ask()
 
     def _on_help(self) -> None:
+        follow_up = self.session.get("follow_up") or {}
+        if self.session["stage"] == Stage.FOLLOW_UP and follow_up.get("kind") == "applied":
+            self._on_follow_up_reply("3")  # "3 I need help", typed as HELP
+            return
         if self.session["stage"] == Stage.ASKING and self.question.help:
             self.say_text(self.question.help)
         self.say("help")

@@ -30,7 +30,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from redis.lock import Lock
 
-from bot import optout, ratelimit, window
+from bot import optout, outreach, ratelimit, window
 from bot.content import Content
 from bot.engine import Event, Job, clean, new_session, step
 from bot.jobs import Jobs
@@ -323,7 +323,7 @@ class Textline:
                               counts=("help_while_opted_out",)), []
             return Change([], session=leftover, counts=("while_opted_out",)), []
         if kind == "stop":
-            return self._opt_out(contact, message, lang, now), []
+            return self._opt_out(contact, message, lang, now, found.session), []
         verdict = ratelimit.check(self.store.redis, contact, now, self.limits)
         if verdict is not ratelimit.Verdict.OK:
             silent = verdict is ratelimit.Verdict.SILENT
@@ -335,21 +335,25 @@ class Textline:
         # OptOutType=HELP may come from a keyword the flow does not list: say it the flow's way.
         text = self._command_word("help") if kind == "help" else message.body
         result = step(self.content, found.session, text, now, channel=message.channel)
+        counted = outreach.fields(result.session or found.session, message.channel,
+                                  outreach.outcomes(result.events))
         if any(event.kind == "opted_out" for event in result.events):
             # "please stop texting me": the engine read it as STOP; Twilio did not see it.
             self.jobs.cancel(contact)
             return Change(result.replies, session=None, opt_out={"at": now, "lang": lang},
-                          counts=funnel(result.events)), []
+                          counts=funnel(result.events), outreach=counted), []
         restarted = any(event.kind == "restarted" for event in result.events)
         return Change(result.replies, session=result.session, counts=funnel(result.events),
-                      forget_replies=restarted), result.jobs
+                      forget_replies=restarted, outreach=counted), result.jobs
 
-    def _opt_out(self, contact: str, message: Message, lang: str, now: float) -> Change:
+    def _opt_out(self, contact: str, message: Message, lang: str, now: float,
+                 session: dict | None) -> Change:
         self.jobs.cancel(contact)
         confirmed = self.keywords.twilio_confirmed(message.body, message.opt_out_type, "stop")
         replies = [] if confirmed else [self.content.message(lang, "stopped")]
         return Change(replies, session=None, opt_out={"at": now, "lang": lang},
-                      counts=("opted_out",))
+                      counts=("opted_out",),
+                      outreach=outreach.fields(session, message.channel, ["opted_out"]))
 
     def _opt_in(self, message: Message, lang: str, now: float) -> Change:
         if self.keywords.twilio_confirmed(message.body, message.opt_out_type, "start"):
@@ -399,6 +403,8 @@ def funnel(events: Iterable[Event]) -> tuple[str, ...]:
             fields.append(f"details:{data.get('program')}")
         elif event.kind == "results":
             fields += ["results", *(f"program:{p}" for p in data.get("programs", ()))]
+        elif event.kind == "follow_up_answer":
+            fields.append(f"{data.get('kind')}:{data.get('answer')}")
         else:
             fields.append(event.kind)
     return tuple(fields)

@@ -26,6 +26,7 @@ slot, so a turn reads it in one round trip and writes it in one MULTI.
     sj:{global}:rate:<minute>    inbound messages in that minute         2 minutes
     sj:stats:{<YYYY-MM-DD>}      hash: funnel event -> count              stats retention
     sj:delivery:{<YYYY-MM-DD>}   hash: delivery status -> count           stats retention
+    sj:outreach:{<YYYY-MM-DD>}   hash: campaign|lang|channel|outcome -> count  stats retention
 
 Each reply lives under its own key with its own fixed lifetime (never slid by later messages),
 listed in `replies` so that a turn can trim them to the last `REPLIES_KEPT` and STOP or
@@ -58,6 +59,7 @@ from redis.retry import Retry
 
 PREFIX = "sj"
 WHATSAPP_WINDOW = "whatsapp:last_in"  # bot/window.py
+OUTREACH = "outreach"  # the table of outreach counts (bot/outreach.py)
 CITY_TIME = ZoneInfo("America/Los_Angeles")
 STATS_SECONDS = 400 * 86400  # a year of daily counters plus a margin for year-on-year reports
 _CHANNEL_PREFIX = re.compile(r"^(whatsapp|sms):", re.IGNORECASE)
@@ -150,6 +152,7 @@ class Change:
     opt_out: dict[str, Any] | Keep | None = KEEP  # a record opts out, None opts back in
     counts: tuple[str, ...] = ()
     forget_replies: bool = False  # RESTART: earlier replies quote answers that are gone
+    outreach: tuple[str, ...] = ()  # outreach counter fields (bot/outreach.py)
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,7 @@ class Store:
                 pipe.set(key(contact, "optout"), _dump(change.opt_out), ex=self.ttl.opt_out)
                 pipe.delete(key(contact, WHATSAPP_WINDOW))  # START opens it again
             _count(pipe, stats_key(now), change.counts)
+            _count(pipe, stats_key(now, OUTREACH), change.outreach)
             try:
                 pipe.execute()
             except WatchError:

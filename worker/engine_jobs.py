@@ -2,8 +2,9 @@
 a turn is saved.
 
 `estimate` puts the household in line for a dollar-estimate follow-up (worker/followups.py);
-`reminder` schedules the reminder text for `days` later. Both go back on the channel the
-resident wrote on, and both carry the sealed address, never the number.
+`reminder` schedules the reminder text for `days` later; `follow_up` schedules a nudge, a
+"Did you apply?" or a "Were you approved?" (worker/checkins.py). All go back on the channel
+the resident wrote on, and all carry the sealed address, never the number.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from redis import Redis
 from bot.content import Content
 from bot.engine import Job
 from bot.results import render_reminder
-from worker import followups
+from worker import checkins, followups
 from worker.outbound import Recipient, enqueue_message
 from worker.settings import Timing
 
@@ -40,5 +41,8 @@ def enqueue(connection: Redis, content: Content, secret: bytes, address: str,
             enqueue_message(connection, to, render_reminder(content, data["lang"],
                                                             data["programs"]),
                             f"reminder-{turn_id}", at=due, timing=timing, now=now)
+        elif job.kind == "follow_up":
+            checkins.enqueue_check_in(connection, to, data, f"{data['kind']}-{turn_id}", now,
+                                      timing)
         else:
             log.warning("contact=%s engine job %r has no worker", to.contact[:8], job.kind)

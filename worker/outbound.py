@@ -92,8 +92,8 @@ def enqueue_message(connection: Redis, to: Recipient, body: str, message_id: str
         when = timing.quiet_hours.next_allowed(when)
     job_id = f"send-{message_id}"
     # The set lives as long as its furthest job could still run, at least the retention.
-    _note_job(connection, key(to.contact, "jobs"), job_id,
-              timing.ttl.retention + max(0, round((when - moment).total_seconds())))
+    note_job(connection, to.contact, job_id,
+             timing.ttl.retention + max(0, round((when - moment).total_seconds())))
     args = (to.contact, to.sealed, to.channel, body, message_id)
     # RQ logs a job's description, by default its call with the arguments: the message text.
     options = {"job_id": job_id, "description": f"send {message_id}", "retry": RETRY,
@@ -114,8 +114,9 @@ end
 """
 
 
-def _note_job(connection: Redis, jobs: str, job_id: str, seconds: int) -> None:
-    connection.register_script(_NOTE_JOB)(keys=[jobs], args=[job_id, seconds])
+def note_job(connection: Redis, contact: str, job_id: str, seconds: int) -> None:
+    """Note a queued job on its contact, so a STOP finds and cancels it."""
+    connection.register_script(_NOTE_JOB)(keys=[key(contact, "jobs")], args=[job_id, seconds])
 
 
 def send_message(contact: str, sealed: str, channel: str, body: str,
