@@ -23,7 +23,7 @@ from bot.jobs import for_app as jobs_for_app
 from bot.language import warm as warm_language_model
 from bot.optout import Fallback
 from bot.ratelimit import Limits
-from bot.store import Ttl, connect
+from bot.store import DEFAULT_REDIS_URL, Ttl, connect
 from bot.web import health, simulator, twilio
 
 ENVIRONMENT = (
@@ -32,7 +32,6 @@ ENVIRONMENT = (
     "OPT_OUT_RETENTION_DAYS", "RATE_LIMIT_PER_MINUTE", "GLOBAL_RATE_LIMIT_PER_MINUTE",
     "SIMULATOR", "OPT_OUT_FALLBACK_PATH", "QUIET_HOURS",
 )
-DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 # Twilio's form is a few KB (1,600 characters of text, percent-encoded, and up to ten media
 # URLs). Anything larger is refused (413) before Werkzeug parses it, signature or not.
 MAX_BODY_BYTES = 64 * 1024

@@ -70,6 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     flyer.add_argument("--out", type=Path, required=True, help="the PDF; the PNG goes beside it")
     flyer.set_defaults(handler=_flyer)
 
+    report = commands.add_parser("report", help="what outreach brought in, per campaign (counts)")
+    report.add_argument("--campaign", default=None, help="one campaign id (default: all)")
+    report.add_argument("--since", type=_day, default=None, help="from this day on (YYYY-MM-DD)")
+    report.add_argument("--json", action="store_true", help="one JSON object per row")
+    report.set_defaults(handler=_report)
+
     for register in command_registrars():  # the worker's: `worker`, `jobs`, `agreement`
         register(commands)
 
@@ -109,6 +115,37 @@ def _lines(stdin: TextIO, interactive: bool):
         if not line:
             return
         yield line.rstrip("\n")
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Outreach counts from the text line's Redis (the same one `screener jobs` reads)."""
+    from dataclasses import asdict
+
+    from redis.exceptions import RedisError
+
+    from bot import outreach
+    from bot.redis_embedded import which_redis
+    from bot.store import connect
+
+    url, why = which_redis()
+    print(f"Redis at {url} ({why})", file=sys.stderr)
+    known = {campaign.id for campaign in load_content().campaigns.campaigns}
+    if args.campaign and args.campaign not in known | {"none"}:
+        print(f"screener report: no campaign '{args.campaign}'; the campaigns are "
+              f"{', '.join(sorted(known))} (and 'none': no keyword)", file=sys.stderr)
+        return 2
+    try:
+        rows = outreach.read(connect(url), args.campaign, args.since)
+    except RedisError as error:
+        print(f"screener report: could not read Redis at {url} ({why}): {error} Set REDIS_URL "
+              "to the text line's Redis, or start `screener run`.", file=sys.stderr)
+        return 1
+    if args.json:
+        for row in rows:
+            print(json.dumps(asdict(row)))
+    else:
+        print(outreach.report(rows))
+    return 0
 
 
 def _day(text: str) -> date:

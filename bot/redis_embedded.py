@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -22,6 +23,7 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot import local
+from bot.store import DEFAULT_REDIS_URL
 
 
 def redis_binary() -> str:
@@ -121,3 +123,15 @@ class RedisServer:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.close()
+
+
+def which_redis(env: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The Redis staff tools read, and why that one: `REDIS_URL`, else the embedded Redis of
+    a running `screener run`, else the default a worker would use."""
+    env = os.environ if env is None else env
+    if env.get("REDIS_URL"):
+        return env["REDIS_URL"], "REDIS_URL"
+    embedded = announced()
+    if embedded:
+        return embedded, "the embedded Redis of the running `screener run`"
+    return DEFAULT_REDIS_URL, "the default: REDIS_URL is not set and no `screener run` is running"

@@ -58,6 +58,7 @@ from redis.lock import Lock
 from redis.retry import Retry
 
 PREFIX = "sj"
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"  # where a Redis runs unless told otherwise
 WHATSAPP_WINDOW = "whatsapp:last_in"  # bot/window.py
 OUTREACH = "outreach"  # the table of outreach counts (bot/outreach.py)
 CITY_TIME = ZoneInfo("America/Los_Angeles")

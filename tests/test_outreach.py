@@ -10,6 +10,7 @@ scheduled for a time the test's clock has reached is made due and run by a real 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from rq.job import Job
 from worker_kit import make_due, run_worker
 
 from bot import outbox, outreach
+from bot.cli import main
 from bot.content import load_content
 from bot.flow import RESULTS
 from worker import followups, outbound
@@ -27,6 +29,7 @@ from worker.queues import OUTBOUND, queue
 pytest_plugins = ["redis_server", "worker_fixtures"]
 CITY = ZoneInfo("America/Los_Angeles")
 HOUR, DAY = 3600, 86400
+NUMBER_DIGITS = "4085550"
 CAMPAIGN_WORDS = [(c.id, keyword, c.lang) for c in load_content().campaigns.campaigns
                   for keyword in c.keywords]
 
@@ -304,3 +307,66 @@ def test_a_campaign_can_turn_a_follow_up_off(line):
     said = phone.text("1")
     assert said == [line.content.message("en", "applied_yes")]  # no "we'll check in"
     assert line.wait(60 * DAY) == []
+
+
+# -- screener report --------------------------------------------------------------------------
+
+@pytest.mark.redis_server
+def test_screener_report_after_scripted_conversations_shows_the_exact_counts(
+        real_redis, redis_server, content, worker_env, monkeypatch, capsys):
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    line = Line(real_redis, content, monkeypatch, city_time(2026, 12, 7, 12, 0))
+    fair, nudged, student, stops, joins, mela = (line.phone(f"+1408555{n:04d}")
+                                                 for n in range(6))
+    fair.text("FERIA")
+    finish(fair)
+    nudged.text("FERIA")
+    answer_some(nudged, 2)
+    student.text("SJSU")
+    student.text("1")  # English, from the menu
+    finish(student)
+    stops.text("hello")
+    answer_some(stops, 1)
+    stops.text("STOP")
+    joins.text("hola")
+    answer_some(joins, 2)
+    joins.text("FERIA")  # attributed mid-screening
+    finish(joins)
+    mela.text("मेला")
+    mela.text("STOP")
+
+    assert len(line.wait(22 * HOUR)) == 1  # the one unfinished screening is nudged
+    nudged.text("seguir")
+    finish(nudged)
+    assert len(line.wait(7 * DAY - 22 * HOUR)) == 3  # did you apply? (fair, student, joins)
+    fair.text("1")
+    student.text("3")
+    assert len(line.wait(22 * HOUR)) == 1  # did you apply? (nudged, who finished later)
+    nudged.text("2")
+    assert len(line.wait(28 * DAY)) == 1  # were you approved? (fair)
+    fair.text("1")
+
+    assert main(["report", "--campaign", "feria_salud_2027"]) == 0
+    shown = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    assert [row.split() for row in shown] == [
+        ["campaign", "started", "joined", "finished", "matched", "nudged", "returned",
+         "asked_applied", "applied", "not_yet", "asked_approved", "approved"],
+        ["feria_salud_2027", "2", "1", "3", "3", "1", "1", "3", "1", "1", "1", "1"]]
+    assert main(["report", "--json"]) == 0
+    rows = [json.loads(row) for row in capsys.readouterr().out.splitlines()]
+    by_campaign: dict[str, dict[str, int]] = {}
+    for row in rows:
+        counts = by_campaign.setdefault(row["campaign"], {})
+        counts[row["outcome"]] = counts.get(row["outcome"], 0) + row["count"]
+    assert by_campaign["sjsu_spring_2027"] == {"started": 1, "finished": 1, "matched": 1,
+                                               "asked_applied": 1, "need_help": 1}
+    assert by_campaign["none"] == {"started": 2, "opted_out": 1}
+    assert by_campaign["mela_2027"] == {"started": 1, "opted_out": 1}
+    assert {row["lang"] for row in rows if row["campaign"] == "mela_2027"} == {"hi"}
+    assert all(NUMBER_DIGITS not in json.dumps(row) for row in rows)
+
+
+def test_screener_report_refuses_an_unknown_campaign_in_one_sentence(capsys):
+    assert main(["report", "--campaign", "feriaa"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "no campaign 'feriaa'" in err and "feria_salud_2027" in err

@@ -7,9 +7,8 @@ PolicyEngine model and our rules disagreed (drift to look into).
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 
 from redis import Redis
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
@@ -17,26 +16,12 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.registry import FailedJobRegistry
 
-from bot import redis_embedded
 from bot.store import stats_key
 from worker.callbacks import FAILURES
 from worker.followups import DISAGREEMENTS, LEASES, PENDING
 from worker.queues import queue
-from worker.settings import DEFAULT_REDIS_URL
 
 REGISTRIES = ("queued", "started", "scheduled", "deferred", "finished", "failed")
-
-
-def which_redis(env: Mapping[str, str] | None = None) -> tuple[str, str]:
-    """The Redis staff tools read, and why that one: `REDIS_URL`, else the embedded Redis of
-    a running `screener run`, else the default a worker would use."""
-    env = os.environ if env is None else env
-    if env.get("REDIS_URL"):
-        return env["REDIS_URL"], "REDIS_URL"
-    embedded = redis_embedded.announced()
-    if embedded:
-        return embedded, "the embedded Redis of the running `screener run`"
-    return DEFAULT_REDIS_URL, "the default: REDIS_URL is not set and no `screener run` is running"
 
 
 def registry_counts(q: Queue) -> dict[str, int]:

@@ -48,9 +48,10 @@ def _jobs(args: argparse.Namespace) -> int:
     from redis import Redis
     from redis.exceptions import RedisError
 
+    from bot.redis_embedded import which_redis
     from worker import admin
 
-    url, why = admin.which_redis()
+    url, why = which_redis()
     print(f"Redis at {url} ({why})", file=sys.stderr)
     connection = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
     names = [args.queue] if args.queue else list(QUEUES)

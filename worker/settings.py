@@ -6,11 +6,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.store import Ttl
+from bot.store import DEFAULT_REDIS_URL, Ttl
 from worker import throughput
 from worker.quiet import QuietHours
-
-DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 
 
 @dataclass(frozen=True)
