@@ -84,5 +84,6 @@ def _ask(content: Content, session: dict[str, Any] | None, kind: str, data: dict
     session.setdefault("asked", []).append(kind)
     session.update(stage=Stage.FOLLOW_UP, follow_up={"kind": kind,
                                                      "programs": list(data["programs"])})
-    return CheckIn(session, content.message(session["lang"], f"ask_{kind}", programs=names),
+    question = "ask_applied" if kind == "applied" else "ask_approved"
+    return CheckIn(session, content.message(session["lang"], question, programs=names),
                    [Event("asked", {"kind": kind})])

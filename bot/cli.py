@@ -300,6 +300,7 @@ def _flyer(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 2
     png = args.out.with_suffix(".png")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(flyer.pdf)
     png.write_bytes(flyer.png)
     print(args.out)
