@@ -20,9 +20,13 @@ A case looks like this (one expectation each):
     - {at: pregnant, say: "i want to kms", urgent: crisis}
     - {at: first, say: "necesito ayuda con la renta", lang: es}
     - {at: first, say: "ok", menu: true}
+    - {at: first, say: "Feria!", campaign: feria_salud_2027}
+    - {at: applied, say: "todavia no", reply: not_yet}
 
-`at` is a question id, `first` (a new contact's first message) or `results`. `given`
-overrides answers of the standard household used to reach the question.
+`at` is a question id, `first` (a new contact's first message), `results`, or `applied` /
+`approved` (the follow-up question "Did you apply?" / "Were you approved?" waiting for its
+1, 2 or 3). `given` overrides answers of the standard household used to reach the question.
+First messages are sent on 15 January 2027, while the shipped campaigns run.
 """
 
 from __future__ import annotations
@@ -41,7 +45,8 @@ from bot.yamlsource import Problem, YamlFileError, load_yaml
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "corpus"
 EXPECTATIONS = ("answer", "confirm", "asks", "unsure", "again", "command", "urgent", "lang",
-                "menu")
+                "menu", "campaign", "reply")
+FOLLOW_UP_POINTS = ("applied", "approved")
 # The household used to reach a question: every answer before it, unless a case says `given`.
 STANDARD_HOUSEHOLD: dict[str, Any] = {
     "age": 20, "zip": "95112", "household_size": 3, "has_children": True,
@@ -126,8 +131,10 @@ def describe(expect: str, value: Any) -> str:
 
 
 def kind_of(content: Content, case: Case) -> str:
-    if case.expect in ("command", "urgent"):
+    if case.expect in ("command", "urgent", "campaign"):
         return case.expect
+    if case.at in FOLLOW_UP_POINTS:
+        return "follow-up"
     if case.at == "first":
         return "first message"
     if case.expect == "unsure":
@@ -146,10 +153,13 @@ def _session_at(content: Content, case: Case) -> tuple[dict[str, Any] | None, fl
     flow = content.flow
     household = {**STANDARD_HOUSEHOLD, **case.given}
     session = new_session(content, START, case.lang)
-    if case.at == RESULTS:
+    if case.at == RESULTS or case.at in FOLLOW_UP_POINTS:
+        programs = [p.id for p in content.rules.match(household)]
         session["answers"] = dict(household)
-        session.update(stage=RESULTS, question=None,
-                       programs=[p.id for p in content.rules.match(household)])
+        session.update(stage=RESULTS, question=None, programs=programs)
+        if case.at in FOLLOW_UP_POINTS:
+            session.update(stage=Stage.FOLLOW_UP,
+                           follow_up={"kind": case.at, "programs": programs[:2]})
         return session, START
     question = flow.question(case.at)
     if question is None:
@@ -173,11 +183,15 @@ def _what_happened(content: Content, case: Case, result: Step) -> str:
     session = result.session
     if "urgent" in kinds:
         return describe("urgent", kinds["urgent"]["need"])
+    if "follow_up_answer" in kinds:
+        return describe("reply", kinds["follow_up_answer"]["answer"])
     if "command" in kinds:
         return describe("command", kinds["command"]["command"])
     if session is None:
         return "stopped without a command"
     if case.at == "first":
+        if case.expect == "campaign":
+            return describe("campaign", session.get("campaign"))
         if session["stage"] == Stage.LANGUAGE:
             return "menu"
         return describe("lang", session["lang"])
@@ -194,6 +208,8 @@ def _what_happened(content: Content, case: Case, result: Step) -> str:
         return describe("answer", session["answers"][case.at])
     if "misunderstood" in kinds or "read_back_refused" in kinds:
         return "again"
+    if case.at in FOLLOW_UP_POINTS and session["stage"] == Stage.FOLLOW_UP:
+        return "again"  # asked again: 1, 2 or 3
     return f"something else ({', '.join(kinds) or 'no event'})"
 
 
