@@ -23,6 +23,7 @@ from typing import Any
 from bot.content import Content
 from bot.engine import Event, new_session
 from bot.results import program_names
+from bot.segments import segments
 from bot.session import Stage, upgrade
 
 EARLY_SECONDS = 60  # a job this close to its time may go
@@ -78,12 +79,27 @@ def _ask(content: Content, session: dict[str, Any] | None, kind: str, data: dict
         return _skip(kind, "busy")
     if kind == "applied" and session.get("results_at") != data.get("results_at"):
         return _skip(kind, "screened_again")
-    names = program_names(content, session["lang"], data["programs"], most=2)
-    if not names:
+    text = question_text(content, session["lang"], kind, data["programs"])
+    if text is None:
         return _skip(kind, "programs_removed")
     session.setdefault("asked", []).append(kind)
     session.update(stage=Stage.FOLLOW_UP, follow_up={"kind": kind,
                                                      "programs": list(data["programs"])})
-    question = "ask_applied" if kind == "applied" else "ask_approved"
-    return CheckIn(session, content.message(session["lang"], question, programs=names),
-                   [Event("asked", {"kind": kind})])
+    return CheckIn(session, text, [Event("asked", {"kind": kind})])
+
+
+def question_text(content: Content, lang: str, kind: str, programs: list[str]) -> str | None:
+    """ "Did you apply for A, B?" naming two programs, or only the first when two names
+    would take the text over the question budget in SMS segments; None when no program
+    is left (staff removed them)."""
+    key = "ask_applied" if kind == "applied" else "ask_approved"
+    budget = content.flow.settings.question_segments
+    text = None
+    for most in (2, 1):
+        names = program_names(content, lang, programs, most=most)
+        if not names:
+            return None
+        text = content.message(lang, key, programs=names)
+        if segments(text) <= budget:
+            break
+    return text

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.checkins import question_text
 from bot.content import Content
 from bot.engine import step
 from bot.flow import RESULTS, Flow, Question, applies
@@ -167,6 +168,18 @@ def screening(content: Content, lang: str, longest: bool) -> Screening:
     return Screening(messages, used, tuple(dict.fromkeys(asked)))
 
 
+def follow_up_texts(content: Content) -> list[tuple[str, str, list[str]]]:
+    """(row label, message key, program ids) for the texts sent days after a screening: with
+    the usual top two programs, and with the two longest program names (the worst case)."""
+    usual = ["calfresh", "medi_cal"]
+    longest = sorted((p.id for p in content.rules.programs),
+                     key=lambda pid: -len(content.rules.program(pid).name))[:2]
+    return [("follow-up: nudge", "nudge", []),
+            ("follow-up: did you apply? (CalFresh, Medi-Cal)", "ask_applied", usual),
+            ("follow-up: did you apply? (two longest names)", "ask_applied", longest),
+            ("follow-up: were you approved? (CalFresh, Medi-Cal)", "ask_approved", usual)]
+
+
 def report(content: Content) -> str:
     languages = [lang for lang in content.languages if lang in content.flow.languages]
     header = "| question | " + " | ".join(languages) + " |"
@@ -181,6 +194,15 @@ def report(content: Content) -> str:
                 f"{counted.segments} ({counted.units} {unit})"
             )
     rows = [f"| `{qid}` | " + " | ".join(cells) + " |" for qid, cells in per_question.items()]
+    kind_of = {"ask_applied": "applied", "ask_approved": "approved"}
+    for label, key, programs in follow_up_texts(content):
+        cells = []
+        for lang in languages:
+            counted = count(content.message(lang, key) if not programs
+                            else question_text(content, lang, kind_of[key], programs) or "")
+            unit = "ch" if counted.encoding == "GSM-7" else "u"
+            cells.append(f"{counted.segments} ({counted.units} {unit})")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
     totals = []
     for name, longest in (("longest path", True), ("shortest path", False)):
         cells = []
@@ -204,6 +226,7 @@ def report(content: Content) -> str:
         "Both paths are derived from the flow: each question the bot asks gets the answer that",
         "opens the most conditional questions (longest) or skips the most, with SKIP where a",
         "question allows it (shortest). Screenings count every reply: welcome, questions,",
-        "read-backs and the first page of results.",
+        "read-backs and the first page of results. Follow-ups name the top two programs, or",
+        "only the first when two names would take the text over the budget (docs/outreach.md).",
         "",
     ])
