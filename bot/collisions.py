@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.flow import Flow
+from bot.questions.follow_up import QUESTIONS as FOLLOW_UP_QUESTIONS
 from bot.questions.normalize import bare, same_words
 from bot.yamlsource import Problem, YamlFileError, load_yaml
 
@@ -86,7 +87,8 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 def _language_words(folder: Path, flow: Flow) -> Iterator[Word]:
-    question_of = {choice.value: question.id for question in flow.questions
+    question_of = {choice.value: question.id
+                   for question in (*flow.questions, *FOLLOW_UP_QUESTIONS.values())
                    for choice in question.choices}
     for path in sorted(folder.glob("*.yaml")):
         try:

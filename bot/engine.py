@@ -23,6 +23,7 @@ from bot.flow import RESULTS, Check, Question, applies
 from bot.language import detect
 from bot.places import in_california
 from bot.questions import Context, Reading, reader_for
+from bot.questions.follow_up import read as read_follow_up
 from bot.questions.normalize import ascii_digits, bare
 from bot.rules import san_jose_date
 from bot.segments import split
@@ -35,9 +36,7 @@ DEFAULT_RETRY = {
     "number": "retry_number", "money": "retry_money", "yes_no": "retry_yes_no",
     "choice": "retry_choice", "zip": "retry_zip", "text": "retry_text",
 }
-# What replies 1, 2 and 3 to a follow-up question mean (worker/checkins.py asks them).
-FOLLOW_UP_ANSWERS = {"applied": ("applied", "not_yet", "need_help"),
-                     "approved": ("approved", "denied", "waiting")}
+# What the bot says to each answer to a follow-up question (worker/checkins.py asks them).
 FOLLOW_UP_REPLIES = {"applied": "applied_yes", "not_yet": "applied_not_yet",
                      "need_help": "applied_need_help", "approved": "approved_yes",
                      "denied": "approved_no", "waiting": "approved_waiting"}
@@ -660,14 +659,10 @@ class _Turn:
         """The answer to "Did you apply?" or "Were you approved?": 1, 2 or 3 (or yes/no)."""
         follow_up = self.session["follow_up"]
         kind = follow_up["kind"]
-        number = ascii_digits(bare(text)).rstrip(".")
-        if number not in ("1", "2", "3"):
-            says = reader_for("yes_no")(self.flow.first, text, self._context())
-            number = "" if not says.understood else "1" if says.value else "2"
-        if not number:
+        answer = read_follow_up(kind, text, self._context())
+        if answer is None:
             self.say("follow_up_retry")
             return
-        answer = FOLLOW_UP_ANSWERS[kind][int(number) - 1]
         self.events.append(Event("follow_up_answer", {"kind": kind, "answer": answer}))
         self.session.pop("follow_up")
         self.session.update(stage=Stage.RESULTS,

@@ -144,7 +144,11 @@ def test_a_failed_enqueue_after_a_saved_turn_is_kept_and_queued_by_the_next_turn
     phone.screen_to_results()
     phone.text("1")
     scheduled = Queue(OUTBOUND, connection=fake_redis).scheduled_job_registry
-    before = scheduled.count
+
+    def reminders() -> int:
+        return sum(job_id.startswith("send-reminder") for job_id in scheduled.get_job_ids())
+
+    before = reminders()
     textline = app.extensions["textline"]
     real = textline.jobs
 
@@ -158,10 +162,10 @@ def test_a_failed_enqueue_after_a_saved_turn_is_kept_and_queued_by_the_next_turn
     monkeypatch.setattr(textline, "jobs", Broken())
     said = phone.text("REMIND")
     assert content.message("en", "sorry_error") not in said
-    assert scheduled.count == before
+    assert reminders() == before
     monkeypatch.setattr(textline, "jobs", real)
     Phone(app, number="+14085550166").text("hello")  # anyone's next turn
-    assert scheduled.count == before + 1
+    assert reminders() == before + 1
     stored = b"\n".join(everything_in(fake_redis))
     assert NUMBER.encode() not in stored and NUMBER[2:].encode() not in stored
 

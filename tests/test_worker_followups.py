@@ -220,7 +220,7 @@ def test_remind_schedules_the_reminder_days_ahead_and_stop_cancels_it(app, redis
     phone.screen_to_results()
     phone.text("REMIND")
     registry = queue(OUTBOUND, redis).scheduled_job_registry
-    [job_id] = registry.get_job_ids()
+    [job_id] = [j for j in registry.get_job_ids() if j.startswith("send-reminder")]
     job = Job.fetch(job_id, connection=redis)
     days = content.flow.settings.reminder_days
     due = registry.get_scheduled_time(job) - datetime.now(UTC)
@@ -244,7 +244,7 @@ def test_a_reminder_falling_due_at_night_waits_for_the_morning(redis, content, w
     phone.screen_to_results()
     phone.text("REMIND")
     registry = queue(OUTBOUND, redis).scheduled_job_registry
-    [job_id] = registry.get_job_ids()
+    [job_id] = [j for j in registry.get_job_ids() if j.startswith("send-reminder")]
     days = content.flow.settings.reminder_days
     morning = datetime(2030, 1, 15 + days + 1, 8, tzinfo=CITY)
     assert registry.get_scheduled_time(Job.fetch(job_id, connection=redis)) == morning
@@ -260,7 +260,9 @@ def test_a_whatsapp_reminder_after_the_window_closed_goes_as_the_approved_templa
     phone.screen_to_results()
     phone.text("REMIND")
     now["t"] += content.flow.settings.reminder_days * 86400
-    make_due(redis, OUTBOUND)
+    registry = queue(OUTBOUND, redis).scheduled_job_registry
+    [reminder] = [job_id for job_id in registry.get_job_ids() if job_id.startswith("send-rem")]
+    registry.schedule(Job.fetch(reminder, connection=redis), datetime.now(UTC) - timedelta(1))
     run_worker(redis, OUTBOUND)
     [sent] = http.posts
     assert sent["To"] == phone.address and sent["ContentSid"] == TEMPLATE

@@ -38,7 +38,7 @@ def read(question: Question, text: str, context: Context) -> Reading:
     exact = next((c for c in question.choices if matches_phrase(text, _phrases(c, context))), None)
     if exact is not None:  # "I work less than 20 hours a week" is its label, not 20 hours
         return Reading(exact.value)
-    matched = _by_words(question, text, context)  # "less than 20 hours" before 20 hours
+    matched = by_words(question, text, context)  # "less than 20 hours" before 20 hours
     if matched is not None:
         return Reading(matched.value)
     by_hours = _by_hours(question, _hours(text, context, bare_number_is_hours=False))
@@ -70,7 +70,7 @@ def _phrases(choice: Choice, context: Context) -> tuple[str, ...]:
             *context.choice_words_for(choice.value), choice.value.replace("_", " "))
 
 
-def _by_words(question: Question, text: str, context: Context) -> Choice | None:
+def by_words(question: Question, text: str, context: Context) -> Choice | None:
     """The one choice whose words the reply says; when several match, the one with the
     longest phrase ("I don't work" beats "work"); a tie is not guessed."""
     best: dict[str, int] = {}
