@@ -659,7 +659,7 @@ class _Turn:
         """The answer to "Did you apply?" or "Were you approved?": 1, 2 or 3 (or yes/no)."""
         follow_up = self.session["follow_up"]
         kind = follow_up["kind"]
-        answer = read_follow_up(kind, text, self._context())
+        answer = read_follow_up(kind, text, self._context(), self.content.command_words("help"))
         if answer is None:
             self.say("follow_up_retry")
             return

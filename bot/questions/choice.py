@@ -35,7 +35,7 @@ def read(question: Question, text: str, context: Context) -> Reading:
         return Reading.failed("retry_choice", count=count)
     if says_unsure(text, context):
         return Reading.not_sure()
-    exact = next((c for c in question.choices if matches_phrase(text, _phrases(c, context))), None)
+    exact = next((c for c in question.choices if matches_phrase(text, phrases(c, context))), None)
     if exact is not None:  # "I work less than 20 hours a week" is its label, not 20 hours
         return Reading(exact.value)
     matched = by_words(question, text, context)  # "less than 20 hours" before 20 hours
@@ -65,7 +65,7 @@ def _by_hours(question: Question, hours: Decimal | None) -> Choice | None:
                  if choice.hours and choice.hours[0] <= hours < choice.hours[1]), None)
 
 
-def _phrases(choice: Choice, context: Context) -> tuple[str, ...]:
+def phrases(choice: Choice, context: Context) -> tuple[str, ...]:
     return (context.translate(choice.label), choice.label, *choice.words,
             *context.choice_words_for(choice.value), choice.value.replace("_", " "))
 
@@ -75,8 +75,7 @@ def by_words(question: Question, text: str, context: Context) -> Choice | None:
     longest phrase ("I don't work" beats "work"); a tie is not guessed."""
     best: dict[str, int] = {}
     for choice in question.choices:
-        phrases = _phrases(choice, context)
-        found = [len(words(p)) for p in phrases if find_phrase(text, p)]
+        found = [len(words(p)) for p in phrases(choice, context) if find_phrase(text, p)]
         if found:
             best[choice.value] = max(found)
     if not best:

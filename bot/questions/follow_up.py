@@ -17,7 +17,7 @@ import re
 from bot.flow import Choice, Question
 from bot.questions import Context, yes_no
 from bot.questions import choice as choice_reader
-from bot.questions.normalize import ascii_digits, matches_phrase
+from bot.questions.normalize import ascii_digits, find_phrase, matches_phrase
 
 QUESTIONS = {
     "applied": Question("follow_up_applied", "choice", "", choices=(
@@ -31,11 +31,16 @@ ACKNOWLEDGED = "acknowledged"  # phrases that only say "OK" or "thanks"
 _DIGITS = re.compile(r"\d+")
 
 
-def read(kind: str, text: str, context: Context) -> str | None:
+def read(kind: str, text: str, context: Context, help_words: tuple[str, ...] = ()) -> str | None:
     """The answer (`applied`, `not_yet`, `need_help`, `approved`, `denied`, `waiting`), or
-    None when the reply is not one."""
+    None when the reply is not one. `help_words` (HELP in every language) anywhere in a reply
+    to "Did you apply?" ask for help ("no, necesito ayuda"), unless a longer phrase of an
+    answer says otherwise ("chưa cần giúp": no help needed yet)."""
     question = QUESTIONS[kind]
     said = choice_reader.by_words(question, text, context)  # "idk how to apply" says it
+    asks_help = kind == "applied" and _help_outside(text, help_words, said, context)
+    if asks_help:
+        return "need_help"
     if said is not None:
         return said.value
     reading = choice_reader.read(question, text, context)
@@ -50,3 +55,16 @@ def read(kind: str, text: str, context: Context) -> str | None:
     if says.understood:
         return question.choices[0 if says.value else 1].value
     return None
+
+
+def _help_outside(text: str, help_words: tuple[str, ...], said: Choice | None,
+                  context: Context) -> bool:
+    """A HELP word in the reply that is not part of the answer phrase found ("todavía no,
+    ocupo ayuda" asks for help; "chưa cần giúp", one not_yet phrase, does not)."""
+    helps = [span for span in (find_phrase(text, word) for word in help_words) if span]
+    if said is None:
+        return bool(helps)
+    inside = [span for span in (find_phrase(text, phrase)
+                                for phrase in choice_reader.phrases(said, context)) if span]
+    return any(not any(start <= h[0] and h[1] <= end for start, end in inside)
+               for h in helps)
