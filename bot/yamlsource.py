@@ -176,6 +176,10 @@ def _unknown_fields(error: Any, where: str, path: str) -> list[Problem]:
     return problems
 
 
+_KINDS = {"string": "a text", "integer": "a whole number", "number": "a number",
+          "boolean": "true or false", "array": "a list", "object": "a section of fields"}
+
+
 def _plain(error: Any) -> str:
     """Turn a jsonschema message into words a non-programmer can act on."""
     if error.validator == "required":
@@ -184,5 +188,8 @@ def _plain(error: Any) -> str:
         allowed = ", ".join(map(str, error.validator_value))
         return f"{error.instance!r} is not one of: {allowed}"
     if error.validator == "type":
-        return f"{error.instance!r} should be a {error.validator_value}"
+        wanted = _KINDS.get(str(error.validator_value), error.validator_value)
+        if error.instance is None:
+            return f"is empty: write {wanted} here"
+        return f"{error.instance!r} should be {wanted}"
     return error.message

@@ -80,7 +80,8 @@ def test_a_screening_ends_with_one_dollar_estimate_follow_up_from_the_worker(
 
     phone.text("REMIND")
     registry = queue(OUTBOUND, real_redis).scheduled_job_registry
-    [reminder] = registry.get_job_ids()
+    [reminder] = [job_id for job_id in registry.get_job_ids() if job_id.startswith("send-rem")]
+    assert len(registry.get_job_ids()) == 3  # and the follow-ups: a nudge, "did you apply?"
     phone.text("STOP")
     assert registry.get_job_ids() == []
     with pytest.raises(NoSuchJobError):

@@ -41,12 +41,14 @@ def texts(path: str | Path, text: str | None = None) -> Iterator[tuple[str, int,
 
 
 def _flow_texts(data: SourceMap) -> Iterator[tuple[str, int, str]]:
+    # An empty text is no text to translate (the flow's own check says it is missing).
     messages = data.get("messages", {})
     for key, value in messages.items():
-        yield value, messages.line_of(key), f"message {key}"
+        if isinstance(value, str):
+            yield value, messages.line_of(key), f"message {key}"
     for question in data.get("questions", []):
         for field in QUESTION_FIELDS:
-            if field in question:
+            if isinstance(question.get(field), str):
                 note = f"question {question['id']}: {field}"
                 yield question[field], question.line_of(field), note
         for choice in question.get("choices", []):

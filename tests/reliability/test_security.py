@@ -490,7 +490,9 @@ def test_after_a_run_no_number_or_message_text_is_in_redis_the_logs_or_job_argum
 
     jobs = queued + every_job(real_redis)  # done jobs are not kept (result_ttl=0)
     assert {job.func_name for job in jobs} >= {"worker.followups.drain"}, jobs
-    assert sum(1 for job in every_job(real_redis) if job.is_scheduled) == len(residents)
+    scheduled = [job.id for job in every_job(real_redis) if job.is_scheduled]
+    assert sum(job_id.startswith("send-reminder") for job_id in scheduled) == len(residents)
+    assert sum(job_id.startswith("applied-") for job_id in scheduled) == len(residents)
     job_text = "\n".join(f"{job.description} {job.args!r} {job.kwargs!r} {job.meta!r}"
                          for job in jobs)
     stored = b"\n".join(everything_in(real_redis)).decode("utf-8", "replace")
