@@ -638,7 +638,9 @@ class _Turn:
     def _finish_screening(self) -> None:
         matched = self._match()
         self.session.update(stage=Stage.RESULTS, question=None, results_at=self.now)
-        self.events.append(Event("results", {"programs": [p.id for p in matched]}))
+        minutes = int((self.now - self.session.get("created", self.now)) // 60)
+        self.events.append(Event("results", {"programs": [p.id for p in matched],
+                                             "minutes": minutes}))
         if matched:
             self.jobs.append(Job("estimate", {"answers": dict(self.session["answers"]),
                                               "programs": [p.id for p in matched],

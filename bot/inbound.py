@@ -390,6 +390,9 @@ class Textline:
         self.memory.remember(contact, self.memory.recall(contact)[0], stopped=True)
 
 
+FINISH_MINUTES_CAP = 60
+
+
 def funnel(events: Iterable[Event]) -> tuple[str, ...]:
     """Counter fields for engine events: `answered:age`, `program:calfresh`, never a number."""
     fields: list[str] = []
@@ -403,6 +406,8 @@ def funnel(events: Iterable[Event]) -> tuple[str, ...]:
             fields.append(f"details:{data.get('program')}")
         elif event.kind == "results":
             fields += ["results", *(f"program:{p}" for p in data.get("programs", ()))]
+            if "minutes" in data:  # for the median time to finish (capped: an hour or more)
+                fields.append(f"finish_minutes:{min(data['minutes'], FINISH_MINUTES_CAP)}")
         elif event.kind == "follow_up_answer":
             fields.append(f"{data.get('kind')}:{data.get('answer')}")
         else:
