@@ -70,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     flyer.add_argument("--out", type=Path, required=True, help="the PDF; the PNG goes beside it")
     flyer.set_defaults(handler=_flyer)
 
+    staff_hash = commands.add_parser(
+        "staff-hash", help="hash a staff password (read from standard input) for STAFF_USERS")
+    staff_hash.set_defaults(handler=_staff_hash)
+
     report = commands.add_parser("report", help="what outreach brought in, per campaign (counts)")
     report.add_argument("--campaign", default=None, help="one campaign id (default: all)")
     report.add_argument("--since", type=_day, default=None, help="from this day on (YYYY-MM-DD)")
@@ -115,6 +119,21 @@ def _lines(stdin: TextIO, interactive: bool):
         if not line:
             return
         yield line.rstrip("\n")
+
+
+def _staff_hash(args: argparse.Namespace) -> int:
+    """Print the hash of the password on standard input (one line; never echoed)."""
+    from getpass import getpass
+
+    from bot.web.staff.accounts import make_hash
+
+    password = getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    password = password.rstrip("\n")
+    if len(password) < 12:
+        print("screener staff-hash: use a password of 12 characters or more", file=sys.stderr)
+        return 2
+    print(make_hash(password))
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:

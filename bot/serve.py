@@ -25,6 +25,7 @@ from bot.app import ENVIRONMENT, create_app
 from bot.jobs import LocalWorker, plugin
 from bot.redis_embedded import RedisServer
 from bot.web import simulator
+from bot.web.staff.accounts import make_hash
 
 
 def run(host: str, port: int) -> int:
@@ -37,6 +38,7 @@ def run(host: str, port: int) -> int:
             os.environ["REDIS_URL"] = redis.url
             print(f"Embedded Redis at {redis.url}; its data is gone when this stops.")
         ask_for_simulator()
+        account = local_account()
         if not os.environ.get("SCREENER_SECRET"):
             os.environ["SCREENER_SECRET"] = secrets.token_hex(32)
             print("SCREENER_SECRET is not set: using a random one for this run.")
@@ -44,7 +46,7 @@ def run(host: str, port: int) -> int:
             stack.enter_context(_worker(name))
         server = make_server(host, port, create_app(), threaded=True)
         base = f"http://{host}:{server.port}"
-        print(_banner(base, local), flush=True)
+        print(_banner(base, local, account), flush=True)
         server.serve_forever()  # returns on Ctrl-C or SIGTERM
     print("Stopped.")
     return 0
@@ -56,9 +58,23 @@ def ask_for_simulator() -> None:
         os.environ.setdefault("SIMULATOR", "1")
 
 
-def _banner(base: str, local: LocalWorker) -> str:
+def local_account() -> tuple[str, str] | None:
+    """On a laptop with no staff accounts configured: one local admin with a random password,
+    for this run only. Never where Twilio credentials say the site is real."""
+    if os.environ.get("STAFF_USERS") or os.environ.get("TWILIO_ACCOUNT_SID") \
+            or os.environ.get("TWILIO_AUTH_TOKEN"):
+        return None
+    password = secrets.token_urlsafe(12)
+    os.environ["STAFF_USERS"] = f"local:admin:{make_hash(password)}"
+    return "local", password
+
+
+def _banner(base: str, local: LocalWorker, account: tuple[str, str] | None = None) -> str:
     lines = [
         f"Serving the San José benefits text line on {base}",
+        f"  staff:     {base}/staff/"
+        + (f"  (sign in as {account[0]}, password {account[1]}; for this run only)"
+           if account else "  (accounts from STAFF_USERS)"),
         f"  health:    {base}/healthz",
         f"  Twilio:    POST {base}/twilio/messages  (behind a tunnel, set PUBLIC_URL; "
         "see docs/twilio.md)",
