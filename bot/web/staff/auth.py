@@ -125,11 +125,24 @@ def home() -> Any:
     account = current()
     if account is None:
         return redirect(url_for("staff.login"))
-    for area, endpoint in (("dashboard", "staff.dashboard"), ("cases", "staff.cases"),
-                           ("simulator", "staff.simulator")):
+    g.account = account
+    for area, endpoint, _ in PAGES:
         if account.may(area) and endpoint in current_app.view_functions:
             return redirect(url_for(endpoint))
     return render_template("staff/forbidden.html", account=account), 403
+
+
+PAGES = (("dashboard", "staff.dashboard", "Dashboard"), ("simulator", "staff.simulator",
+         "Simulator"), ("flow", "staff.flow", "Flow map"), ("cases", "staff.cases", "Cases"))
+
+
+@bp.context_processor
+def navigation() -> dict[str, Any]:
+    """The pages the signed-in account may open, for the header."""
+    account = getattr(g, "account", None)
+    pages = [(endpoint, label) for area, endpoint, label in PAGES
+             if account and account.may(area) and endpoint in current_app.view_functions]
+    return {"nav": pages}
 
 
 def _safe_next(target: str | None) -> str | None:
