@@ -22,4 +22,15 @@ def install(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-from bot.web.staff import auth as _auth  # noqa: E402,F401  (the pages add their routes)
+def _pages() -> None:
+    """Import the page modules that exist (each adds its routes to `bp`)."""
+    import importlib
+    import importlib.util
+
+    for name in PAGES:
+        if importlib.util.find_spec(f"bot.web.staff.{name}") is not None:
+            importlib.import_module(f"bot.web.staff.{name}")
+
+
+PAGES = ("auth", "dashboard", "simulator", "flow", "cases")
+_pages()
