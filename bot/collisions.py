@@ -104,10 +104,12 @@ def _language_words(folder: Path, flow: Flow) -> Iterator[Word]:
                 for index, item in enumerate(items or ()):
                     yield Word(str(item), kind.format(name), group.format(key), lang, str(path),
                                items.line_of(index))
-        items = data.get("opt_out") or ()
-        for index, item in enumerate(items):
-            yield Word(str(item), "an opt-out phrase", "command:stop", lang, str(path),
-                       items.line_of(index))
+        for section, kind, group in (("opt_out", "an opt-out phrase", "command:stop"),
+                                     ("person", "a phrase asking for a person",
+                                      "command:person")):
+            items = data.get(section) or ()
+            for index, item in enumerate(items):
+                yield Word(str(item), kind, group, lang, str(path), items.line_of(index))
 
 
 def _flow_choice_words(flow: Flow) -> Iterator[Word]:

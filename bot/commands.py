@@ -12,7 +12,7 @@ from bot.questions.normalize import contains_phrase, matches_phrase
 
 # Checked in this order; each is a handler `_on_<name>` of the engine.
 COMMANDS = ("stop", "start", "help", "back", "restart", "language", "skip", "more", "remind",
-            "go")
+            "go", "person")
 
 
 def command_in(content: Content, text: str) -> str | None:
@@ -24,6 +24,13 @@ def command_in(content: Content, text: str) -> str | None:
         if matches_phrase(text, content.command_words(name)):
             return name
     return None
+
+
+def asks_for_person(content: Content, text: str) -> bool:
+    """ "can I talk to someone", "quiero hablar con alguien": a person, wherever the phrase
+    stands in the message, in any language."""
+    return any(contains_phrase(text, phrase)
+               for phrases in content.flow.person.values() for phrase in phrases)
 
 
 def opts_out(content: Content, text: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.campaigns import Campaigns, load_campaigns
 from bot.flow import Flow, load_flow
+from bot.handoff import Handoff, load_handoff
 from bot.i18n import DEFAULT_TRANSLATIONS_DIR, Catalogs
 from bot.paths import flows_dir
 from bot.questions.normalize import bare, same_words
@@ -37,6 +38,7 @@ class Content:
     fingerprint: str = ""  # of everything a session can point into (`_fingerprint`)
     # Not in the fingerprint: a new campaign must not tell every live session "we updated".
     campaigns: Campaigns = field(default_factory=Campaigns)
+    handoff: Handoff = field(default_factory=Handoff)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -111,6 +113,7 @@ def load_content(flows: str | Path | None = None,
         services=load_services(folder / "services.yaml"),
         fingerprint=_fingerprint(flow, folder),
         campaigns=load_campaigns(folder / "campaigns.yaml"),
+        handoff=load_handoff(folder / "handoff.yaml"),
     )
 
 

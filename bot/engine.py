@@ -17,7 +17,7 @@ from typing import Any
 
 from bot import results
 from bot.campaigns import Campaign
-from bot.commands import command_in, opts_out
+from bot.commands import asks_for_person, command_in, opts_out
 from bot.content import Content
 from bot.flow import RESULTS, Check, Question, applies
 from bot.language import detect
@@ -95,6 +95,15 @@ def step(content: Content, session: dict[str, Any] | None, text: str, now: float
     return turn.finish()
 
 
+def back_from_navigator(content: Content, session: dict[str, Any], now: float,
+                        channel: str = "sms") -> Step:
+    """A navigator closed the resident's case: the bot takes over again where they were,
+    with a short note (sent by the worker, like any message outside a reply)."""
+    turn = _Turn(content, upgrade(copy.deepcopy(session)), now, channel)
+    turn.resume_after_navigator()
+    return turn.finish()
+
+
 def clean(text: str | None) -> str:
     """Normalise an inbound body: NFC, no control characters, bounded length."""
     text = unicodedata.normalize("NFC", text or "")[:MAX_INBOUND_CHARS]
@@ -138,6 +147,9 @@ class _Turn:
         if command is None and opts_out(self.content, text):
             self._opt_out()
             return
+        if self.session["stage"] == Stage.WITH_NAVIGATOR:
+            self.events.append(Event("to_navigator"))  # the host puts the text in the case
+            return
         if self.session.get("nudged") and not self.session.get("returned"):
             self.session["returned"] = True
             self.events.append(Event("returned"))
@@ -155,6 +167,8 @@ class _Turn:
             self.session["stage"] = Stage.IDLE_OFFER
             self.say("idle_return")
             return
+        if command is None and asks_for_person(self.content, text):
+            command = "person"
         if command:
             self.events.append(Event("command", {"command": command}))
             getattr(self, f"_on_{command}")()
@@ -176,6 +190,10 @@ class _Turn:
             self._on_results_reply(text)
         elif stage == Stage.FOLLOW_UP:
             self._on_follow_up_reply(text)
+        elif stage == Stage.CONSENT:
+            self._on_consent(text)
+        elif stage == Stage.WITH_NAVIGATOR:  # back from an urgent reply: still theirs
+            self.events.append(Event("to_navigator"))
         else:
             self._on_answer(text)
 
@@ -239,6 +257,8 @@ class _Turn:
             self.say_text(self.content.urgent.resume)
         elif stage == Stage.FOLLOW_UP:
             self.say("follow_up_retry")
+        elif stage == Stage.CONSENT:
+            self.say("handoff_consent")
 
     def ask(self) -> None:
         """Say the current question (or show the results if the flow has ended)."""
@@ -450,6 +470,39 @@ class _Turn:
             self.events.append(Event("reminder_set"))
             self.session["reminder_set"] = True
         self.say("remind_set", days=days)
+
+    def _on_person(self) -> None:
+        """A person: ask consent to share the answers with a city navigator first."""
+        if self.session["stage"] != Stage.CONSENT:
+            self.session["before_handoff"] = self.session["stage"]
+        self.session["stage"] = Stage.CONSENT
+        self.say("handoff_consent")
+
+    def resume_after_navigator(self) -> None:
+        before = self.session.pop("before_handoff", None)
+        if before in (None, Stage.FOLLOW_UP, Stage.CONSENT, Stage.WITH_NAVIGATOR):
+            before = Stage.RESULTS if self.session["programs"] else Stage.ASKING
+        self.session["stage"] = before
+        self.session.pop("case", None)
+        self.events.append(Event("handoff_closed"))
+        self.say("handoff_closed")
+        self._repeat()
+
+    def _on_consent(self, text: str) -> None:
+        says = reader_for("yes_no")(self.flow.first, text, self._context())
+        if not says.understood:
+            self.say("retry_yes_no")
+            return
+        if not says.value:
+            self.session["stage"] = self.session.pop("before_handoff", Stage.ASKING)
+            self.events.append(Event("handoff_declined"))
+            self.say("handoff_declined")
+            self._repeat()
+            return
+        staffed = self.content.handoff.hours.staffed(self.now)
+        self.session["stage"] = Stage.WITH_NAVIGATOR
+        self.events.append(Event("handoff", {"staffed": staffed}))
+        self.say("handoff_opened" if staffed else "handoff_after_hours")
 
     def _on_go(self) -> None:
         """GO, the answer to the nudge: straight back to the open question."""
@@ -679,6 +732,8 @@ class _Turn:
             programs = self._programs()
             if programs:
                 self.pieces.append(results.render_details(self.content, self.lang, programs[0]))
+        if answer == "need_help":
+            self.say("offer_person")
 
     def _on_results_reply(self, text: str) -> None:
         programs = self._programs()

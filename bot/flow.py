@@ -50,6 +50,9 @@ REQUIRED_MESSAGES = (
     "keyword_noted", "nudge", "ask_applied", "applied_yes", "check_in_later", "applied_not_yet",
     "applied_need_help", "ask_approved", "approved_yes", "approved_no", "approved_waiting",
     "follow_up_retry",
+    # The hand-off to a navigator (bot/handoff.py, bot/cases.py).
+    "handoff_consent", "handoff_opened", "handoff_after_hours", "handoff_declined",
+    "handoff_closed", "offer_person",
     # The printed flyer (bot/flyer.py).
     "flyer_title", "flyer_line_what", "flyer_line_how", "flyer_line_private", "flyer_text_us",
     "flyer_scan_sms", "flyer_scan_whatsapp",
@@ -164,6 +167,8 @@ class Flow:
     choice_words: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     # Phrases that opt out wherever they stand in a message ("stop texting me"), per language.
     opt_out: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Phrases that ask for a person wherever they stand in a message, per language.
+    person: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     checks: tuple[Check, ...] = ()
 
     def check(self, check_id: str | None) -> Check | None:
@@ -334,6 +339,8 @@ def _build(data: SourceMap, languages: list[SourceMap], path: str,
         choice_words=_words_table(languages, "choices"),
         opt_out={lang["code"]: tuple(str(w) for w in lang.get("opt_out", ()))
                  for lang in languages},
+        person={lang["code"]: tuple(str(w) for w in lang.get("person", ()))
+                for lang in languages},
         checks=checks,
     )
     return flow, problems

@@ -30,9 +30,9 @@ from redis import Redis
 from redis.exceptions import RedisError
 from redis.lock import Lock
 
-from bot import optout, outreach, ratelimit, window
+from bot import cases, optout, outreach, ratelimit, window
 from bot.content import Content
-from bot.engine import Event, Job, clean, new_session, step
+from bot.engine import Event, Job, Step, clean, new_session, step
 from bot.jobs import Jobs
 from bot.sealing import open_sealed, seal
 from bot.store import (
@@ -337,8 +337,10 @@ class Textline:
         result = step(self.content, found.session, text, now, channel=message.channel)
         counted = outreach.fields(result.session or found.session, message.channel,
                                   outreach.outcomes(result.events))
+        self._keep_case(contact, message, found.session, result, now)
         if any(event.kind == "opted_out" for event in result.events):
             # "please stop texting me": the engine read it as STOP; Twilio did not see it.
+            self._erase_case(found.session)
             self.jobs.cancel(contact)
             return Change(result.replies, session=None, opt_out={"at": now, "lang": lang},
                           counts=funnel(result.events), outreach=counted), []
@@ -346,8 +348,31 @@ class Textline:
         return Change(result.replies, session=result.session, counts=funnel(result.events),
                       forget_replies=restarted, outreach=counted), result.jobs
 
+    def _keep_case(self, contact: str, message: Message, before: dict | None, result: Step,
+                   now: float) -> None:
+        """The hand-off: open a case when the resident agreed to share their answers, and put
+        their texts into it while it is open (the bot stays quiet then)."""
+        redis, ttl = self.store.redis, self.store.ttl.retention
+        opened = next((e for e in result.events if e.kind == "handoff"), None)
+        case_id = (before or {}).get("case")
+        if opened is not None and result.session is not None:
+            case = cases.open_case(redis, contact=contact, sealed=seal(self.secret,
+                                                                         message.address),
+                                   channel=message.channel, session=result.session, now=now,
+                                   staffed=opened.data["staffed"], ttl=ttl)
+            result.session["case"] = case.id
+            log.info("contact=%s case %s opened", contact[:8], case.id)
+        elif case_id and result.session is not None and result.session.get("case") == case_id:
+            cases.add_message(redis, case_id, cases.Message("resident", clean(message.body),
+                                                            now), ttl)
+
+    def _erase_case(self, session: dict | None) -> None:
+        if (session or {}).get("case"):
+            cases.erase(self.store.redis, session["case"])
+
     def _opt_out(self, contact: str, message: Message, lang: str, now: float,
                  session: dict | None) -> Change:
+        self._erase_case(session)
         self.jobs.cancel(contact)
         confirmed = self.keywords.twilio_confirmed(message.body, message.opt_out_type, "stop")
         replies = [] if confirmed else [self.content.message(lang, "stopped")]

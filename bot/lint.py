@@ -46,6 +46,7 @@ def lint(flows_dir: Path, translations_dir: Path = DEFAULT_TRANSLATIONS_DIR) -> 
         problems += lint_campaigns(flows_dir / "campaigns.yaml", _taken_words(flow),
                                    tuple(flow.languages), date.today())
     problems += _service_problems(flows_dir)
+    problems += _handoff_problems(flows_dir)
     from bot.placeholders import placeholder_problems  # placeholders the code never fills
     problems += placeholder_problems(flows_dir)
     found, coverage = catalog_problems(flows_dir, translations_dir, flow)
@@ -73,6 +74,18 @@ def _rule_names(flows_dir: Path) -> set[str] | None:
         return set(load_rules(flows_dir / "programs.yaml").facts({}))
     except YamlFileError:
         return None
+
+
+def _handoff_problems(flows_dir: Path) -> list[Problem]:
+    from bot.handoff import load_handoff
+
+    try:
+        handoff = load_handoff(flows_dir / "handoff.yaml")
+    except YamlFileError as error:
+        return list(error.problems)
+    if handoff.hours.opens >= handoff.hours.closes:
+        return [Problem(handoff.path, 1, "staffed_hours: `from` must be before `to`")]
+    return []
 
 
 def _service_problems(flows_dir: Path) -> list[Problem]:

@@ -27,6 +27,8 @@ class Stage(StrEnum):
     IDLE_OFFER = "idle_offer"  # back after hours away: go on, or start over
     RESULTS = RESULTS  # the programs, page by page
     FOLLOW_UP = "follow_up"  # days later: did you apply? were you approved? (1, 2 or 3)
+    CONSENT = "handoff_consent"  # asked for a person: may we share your answers? (yes/no)
+    WITH_NAVIGATOR = "with_navigator"  # a case is open: texts go to the navigator, bot quiet
 
 
 Session = dict[str, Any]

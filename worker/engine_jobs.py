@@ -3,7 +3,8 @@ a turn is saved.
 
 `estimate` puts the household in line for a dollar-estimate follow-up (worker/followups.py);
 `reminder` schedules the reminder text for `days` later; `follow_up` schedules a nudge, a
-"Did you apply?" or a "Were you approved?" (worker/checkins.py). All go back on the channel
+"Did you apply?" or a "Were you approved?" (worker/checkins.py); `message` sends a text now
+(a navigator's reply, bot/web/staff/cases.py). All go back on the channel
 the resident wrote on, and all carry the sealed address, never the number.
 """
 
@@ -41,6 +42,9 @@ def enqueue(connection: Redis, content: Content, secret: bytes, address: str,
             enqueue_message(connection, to, render_reminder(content, data["lang"],
                                                             data["programs"]),
                             f"reminder-{turn_id}", at=due, timing=timing, now=now)
+        elif job.kind == "message":  # a navigator's reply, or the note when a case closes
+            enqueue_message(connection, to, data["body"], f"message-{turn_id}", timing=timing,
+                            now=now)
         elif job.kind == "follow_up":
             checkins.enqueue_check_in(connection, to, data, f"{data['kind']}-{turn_id}", now,
                                       timing)

@@ -35,6 +35,9 @@ def texts(path: str | Path, text: str | None = None) -> Iterator[tuple[str, int,
         if "resume" in settings:
             yield settings["resume"], settings.line_of("resume"), "after an urgent reply"
         yield from _entry_texts(data.get("needs", []), ("reply",), "urgent need")
+    elif name == "handoff.yaml":
+        yield from _entry_texts(data.get("saved_replies", []), ("text",),
+                                "a navigator's saved reply")
     elif name == "campaigns.yaml":
         yield from _entry_texts(data.get("campaigns", []), ("greeting",),
                                 "campaign greeting, said before the welcome:")
