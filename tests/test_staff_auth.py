@@ -185,3 +185,15 @@ def test_in_chromium_a_form_without_its_token_is_refused(app, browser, serve):
     assert "CSRF" in browser.page_source or "Bad Request" in browser.page_source
     browser.get(base + "/staff/")
     wait_for(browser, "#username")  # not signed in
+
+
+def test_staff_print_a_campaigns_flyer_from_the_console(app):
+    client = signed_in(app, "sam")
+    page = client.get("/staff/flyers").text
+    assert "FERIA" in page and "/staff/flyers/feria_salud_2027-hi.pdf" in page
+    pdf = client.get("/staff/flyers/feria_salud_2027-hi.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    png = client.get("/staff/flyers/mela_2027-pa.png")
+    assert png.mimetype == "image/png" and png.data.startswith(b"\x89PNG")
+    assert client.get("/staff/flyers/nothing-hi.pdf").status_code == 404
+    assert signed_in(app, "nia").get("/staff/flyers").status_code == 403

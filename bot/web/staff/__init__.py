@@ -32,5 +32,5 @@ def _pages() -> None:
             importlib.import_module(f"bot.web.staff.{name}")
 
 
-PAGES = ("auth", "dashboard", "simulator", "flow", "cases")
+PAGES = ("auth", "dashboard", "simulator", "flow", "cases", "flyers")
 _pages()

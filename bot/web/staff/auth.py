@@ -50,10 +50,9 @@ def install(app: Flask) -> None:
                       WTF_CSRF_TIME_LIMIT=8 * 3600)
     app.extensions["staff_accounts"] = parse_accounts(app.config.get("STAFF_USERS"))
     csrf.init_app(app)
-    from bot.web import simulator, twilio
+    from bot.web import twilio
 
     csrf.exempt(twilio.bp)  # Twilio signs its requests; it has no CSRF token
-    csrf.exempt(simulator.bp)  # development only, without accounts (bot/web/simulator.py)
 
 
 def accounts() -> dict[str, Account]:
@@ -133,7 +132,8 @@ def home() -> Any:
 
 
 PAGES = (("dashboard", "staff.dashboard", "Dashboard"), ("simulator", "staff.simulator",
-         "Simulator"), ("flow", "staff.flow", "Flow map"), ("cases", "staff.cases", "Cases"))
+         "Simulator"), ("flow", "staff.flow", "Flow map"), ("cases", "staff.cases", "Cases"),
+         ("flyers", "staff.flyers", "Flyers"))
 
 
 @bp.context_processor
