@@ -167,7 +167,8 @@ class _Turn:
             self.session["stage"] = Stage.IDLE_OFFER
             self.say("idle_return")
             return
-        if command is None and asks_for_person(self.content, text):
+        if command is None and self.session["stage"] != Stage.CONSENT \
+                and asks_for_person(self.content, text):  # at consent: "yes, a person" is yes
             command = "person"
         if command:
             self.events.append(Event("command", {"command": command}))
@@ -490,10 +491,11 @@ class _Turn:
 
     def _on_consent(self, text: str) -> None:
         says = reader_for("yes_no")(self.flow.first, text, self._context())
-        if not says.understood:
+        agrees = says.value if says.understood else asks_for_person(self.content, text) or None
+        if agrees is None:  # "yes I want to talk to someone" asks for the person: a yes
             self.say("retry_yes_no")
             return
-        if not says.value:
+        if not agrees:
             self.session["stage"] = self.session.pop("before_handoff", Stage.ASKING)
             self.events.append(Event("handoff_declined"))
             self.say("handoff_declined")
