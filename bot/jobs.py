@@ -34,6 +34,13 @@ class Jobs(Protocol):
         """Delete every job still waiting for the contact (STOP), with the data it holds."""
         ...
 
+    def health(self) -> Mapping[str, Any]:
+        """Counts only, for the staff dashboard (the worker's keys are the worker's to read):
+        `queues` (queue -> RQ registry -> jobs now), `failures` (queue, or `<queue>:retried`
+        -> failed runs), `disagreements` (`<program>:<kind>` -> estimates where the model and
+        the rules disagreed) and `estimates_waiting` (households in line for an estimate)."""
+        ...
+
 
 class JobsFactory(Protocol):
     def __call__(self, config: Mapping[str, Any], redis: Redis, content: Content,

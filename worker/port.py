@@ -21,7 +21,10 @@ from bot.engine import Job
 from bot.optout import PENDING_ESTIMATE
 from bot.store import key
 from worker import engine_jobs
-from worker.queues import QUEUES
+from worker.admin import registry_counts
+from worker.callbacks import FAILURES
+from worker.followups import DISAGREEMENTS, PENDING
+from worker.queues import QUEUES, queue
 from worker.quiet import QuietHours
 from worker.settings import Timing
 
@@ -41,6 +44,9 @@ class RqJobs:
 
     def cancel(self, contact: str) -> None:
         cancel_jobs(self.redis, contact)
+
+    def health(self) -> Mapping[str, Any]:
+        return queue_health(self.redis)
 
 
 def for_app(config: Mapping[str, Any], redis: Redis, content: Content,
@@ -65,6 +71,18 @@ def cancel_jobs(redis: Redis, contact: str) -> None:
         if job.get_status() != JobStatus.STARTED:
             job.delete()
     redis.delete(jobs_key)
+
+
+def queue_health(redis: Redis) -> dict[str, Any]:
+    """What `screener jobs` shows staff, as counts for the dashboard (bot/jobs.py `health`)."""
+    return {"queues": {name: registry_counts(queue(name, redis)) for name in QUEUES},
+            "failures": _counts(redis.hgetall(FAILURES)),
+            "disagreements": _counts(redis.hgetall(DISAGREEMENTS)),
+            "estimates_waiting": redis.llen(PENDING)}
+
+
+def _counts(found: Mapping[bytes, bytes]) -> dict[str, int]:
+    return {field.decode(): int(value) for field, value in found.items()}
 
 
 class _Local:
