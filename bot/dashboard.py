@@ -33,7 +33,8 @@ from bot.store import OUTREACH, PREFIX
 DEFAULT_DAYS = 14
 MAX_DAYS = 400  # the daily counters live 400 days (bot/store.py STATS_SECONDS)
 # The daily tables read, and the metric their fields become (None: the field's own name).
-TABLES = {"stats": None, OUTREACH: "outreach", "outbound": "outbound", "delivery": "delivery"}
+TABLES = {"stats": None, OUTREACH: "outreach", "outbound": "outbound", "delivery": "delivery",
+          "sent": "sent"}  # sent: texts the worker handed on, by kind (estimate, reminder...)
 OPT_OUTS = {"opted_out": "STOP, or words like \"stop texting me\"",
             "opted_out_by_carrier": "Refused by the carrier (error 21610)",
             "opted_out_in_outage": "STOP kept on disk while Redis was down"}
@@ -189,6 +190,7 @@ class Dashboard:
     funnel: list[Step]
     programs: list[Tally]
     estimates_asked: int
+    estimates_sent: int
     disagreements: list[Tally]
     opt_outs: list[Tally]
     opt_ins: int
@@ -230,6 +232,7 @@ def summarize(counts: Sequence[Count], period: Period, content: Content,
         funnel=funnel(totals, content),
         programs=_ranked(totals.get("program", {}), _program_names(content)),
         estimates_asked=sum(n for key, n in outreach.items() if key[3] == "matched"),
+        estimates_sent=totals.get("sent", {}).get("estimate", 0),
         disagreements=_ranked(health.get("disagreements", {})),
         opt_outs=[Tally(name, label, totals.get(name, {}).get("", 0))
                   for name, label in OPT_OUTS.items()],

@@ -21,6 +21,7 @@ slot, so a turn reads it in one round trip and writes it in one MULTI.
     sj:estimates:disagreements   hash: program:kind -> count              none
     sj:throughput:{<sender>}     next free send slot of a sender          seconds
     sj:outbound:{<YYYY-MM-DD>}   hash: send outcome -> count              stats retention
+    sj:sent:{<YYYY-MM-DD>}       hash: kind of text sent (estimate...) -> count  stats retention
     sj:jobs:failures             hash: queue -> failed jobs               none
     sj:jobs:waiting              list: engine jobs not yet queued (sealed) retention
     sj:{global}:rate:<minute>    inbound messages in that minute         2 minutes

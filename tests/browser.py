@@ -61,6 +61,7 @@ def browser(chrome: WebDriver) -> Iterator[WebDriver]:
     """The shared Chromium, signed out and at a blank page for each test."""
     chrome.delete_all_cookies()
     yield chrome
+    chrome.delete_all_cookies()  # still on the test's site: its cookies go (every port's)
     chrome.get("about:blank")
 
 
@@ -104,7 +105,7 @@ def screenshot(driver: WebDriver, name: str) -> Path:
     if os.environ.get("UPDATE_SCREENSHOTS") or not path.exists():
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(1280, max(900, min(int(height), 2400)))
+        driver.set_window_size(1280, max(900, min(int(height), 6000)))
         driver.save_screenshot(str(path))
         driver.set_window_size(1280, 900)
     return path

@@ -97,6 +97,7 @@ def script(app, clock: Clock) -> None:
         d.text(text)
     line = app.extensions["textline"]
     line.store.count(clock(), ["sent", "sent", "invalid_number"], table="outbound")
+    line.store.count(clock(), ["estimate", "reminder"], table="sent")  # as the worker counts
     for status in ({"MessageStatus": "delivered"},
                    {"MessageStatus": "undelivered", "ErrorCode": "30003"}):
         form = {"MessageSid": new_sid(), "AccountSid": "AC" + "0" * 32, **status}
@@ -203,6 +204,7 @@ def test_programs_estimates_messages_queues_and_outreach_are_counted(app):
                       text.split('id="table-programs"')[1].split("</table>")[0]) \
         == [(program, "3") for program in PROGRAMS]
     assert 'id="estimates-asked">3<' in text and 'id="estimates-waiting">3<' in text
+    assert 'id="estimates-sent">1<' in text
     for table, expected in (("table-opt-outs", {"opted_out": 1, "opted_out_by_carrier": 0,
                                                 "opted_out_in_outage": 0}),
                             ("table-delivery", {"delivered": 1, "undelivered": 1,
@@ -305,8 +307,9 @@ def test_counts_are_read_from_the_daily_tables_only(fake_redis):
 
     fake_redis.pipeline = recording
     read_counts(fake_redis, Period(date(2026, 12, 7), date(2026, 12, 8)))
+    tables = ("stats", "outreach", "outbound", "delivery", "sent")
     assert sorted(seen) == sorted(f"sj:{table}:{{2026-12-0{d}}}" for d in (7, 8)
-                                  for table in ("stats", "outreach", "outbound", "delivery"))
+                                  for table in tables)
 
 
 def test_chart_labels_are_escaped_and_long_ones_cut_with_the_whole_as_a_tooltip():

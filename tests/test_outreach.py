@@ -171,6 +171,9 @@ def test_an_unfinished_screening_gets_one_nudge_the_next_day_in_its_language(lin
     assert flat(content.text("es", question.ask)) in flat(*said)
     assert line.counts(campaign="feria_salud_2027") == {
         "started": 1, "nudged": 1, "returned": 1}
+    sent = {k.decode(): int(v) for name in line.redis.scan_iter("sj:sent:*")
+            for k, v in line.redis.hgetall(name).items()}
+    assert sent == {"nudge": 1}  # texts the worker handed on, by kind (the dashboard's)
 
 
 def test_the_nudge_waits_a_day_after_the_last_message_not_the_first(line):

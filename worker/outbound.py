@@ -43,6 +43,7 @@ RETRY = Retry(max=3, interval=[5, 30, 120])  # 429, 5xx, no connection; needs th
 HOLDS = 10  # waits for the morning or a throughput slot that one message may take
 TIMEOUT_SECONDS = 30
 FAILURE_TTL = 86400  # a failed job is kept a day for `screener jobs retry`
+SENT_KINDS = "sent"  # daily texts handed on, by kind (the message id's prefix): dashboard
 SENDING, DONE = b"sending", b"done"  # a message's claim: being handed on, outcome known
 
 clock = time.time  # the worker's clock; tests set it
@@ -133,6 +134,8 @@ def send_message(contact: str, sealed: str, channel: str, body: str,
         return _hold(job, store, result, contact, message_id, now)
     job.connection.srem(key(contact, "jobs"), job.id)
     store.count(now, [result], table="outbound")
+    if result in ("sent", "sent_template"):  # what was sent: estimate, reminder, nudge...
+        store.count(now, [message_id.split("-", 1)[0]], table=SENT_KINDS)
     log.info("outbound message %s for contact %s: %s", message_id, contact[:8], result)
     return result
 
