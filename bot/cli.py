@@ -80,6 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.add_argument("--json", action="store_true", help="one JSON object per row")
     report.set_defaults(handler=_report)
 
+    graph = commands.add_parser("graph", help="draw the flow map: questions, branches, checks, "
+                                              "the programs each answer can change, lint marks")
+    graph.add_argument("--out", type=Path, required=True, help="the SVG file to write")
+    graph.add_argument("--flows", type=Path, default=None, help="the flows folder to draw")
+    graph.set_defaults(handler=_graph)
+
     for register in command_registrars():  # the worker's: `worker`, `jobs`, `agreement`
         register(commands)
 
@@ -164,6 +170,16 @@ def _report(args: argparse.Namespace) -> int:
             print(json.dumps(asdict(row)))
     else:
         print(outreach.report(rows))
+    return 0
+
+
+def _graph(args: argparse.Namespace) -> int:
+    """Write the flow map (bot/flowmap.py) as an SVG and print its path."""
+    from bot.flowmap import build, render_svg
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(render_svg(build(args.flows or flows_dir())), encoding="utf-8")
+    print(args.out)
     return 0
 
 
