@@ -24,13 +24,13 @@ from bot.language import warm as warm_language_model
 from bot.optout import Fallback
 from bot.ratelimit import Limits
 from bot.store import DEFAULT_REDIS_URL, Ttl, connect
-from bot.web import health, simulator, staff, twilio
+from bot.web import health, staff, twilio
 
 ENVIRONMENT = (
     "REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WEBHOOK_KEYS",
     "PUBLIC_URL", "SCREENER_SECRET", "OPT_OUT_MODE", "RETENTION_DAYS",
     "OPT_OUT_RETENTION_DAYS", "RATE_LIMIT_PER_MINUTE", "GLOBAL_RATE_LIMIT_PER_MINUTE",
-    "SIMULATOR", "OPT_OUT_FALLBACK_PATH", "QUIET_HOURS", "STAFF_USERS",
+    "OPT_OUT_FALLBACK_PATH", "QUIET_HOURS", "STAFF_USERS",
 )
 # Twilio's form is a few KB (1,600 characters of text, percent-encoded, and up to ten media
 # URLs). Anything larger is refused (413) before Werkzeug parses it, signature or not.
@@ -70,11 +70,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(twilio.bp)
     app.register_blueprint(health.bp)
     staff.install(app)
-    if simulator.enabled(app.config):
-        app.register_blueprint(simulator.bp)
-    elif simulator.asked_for(app.config):
-        log.warning("SIMULATOR is set but Twilio credentials are too: the simulator stays off "
-                    "(it texts as any number without a signature)")
     return app
 
 

@@ -1,11 +1,12 @@
 """`screener run`: the whole text line on one machine, with embedded defaults.
 
 No REDIS_URL: an embedded Redis (data lasts until it stops). No Twilio credentials: outbound
-messages go to the local outbox (`screener outbox`) and the simulator page is on. The web app
-runs in Werkzeug's threaded server here; production uses the Procfile (gunicorn + `screener
-worker`). Two workers run beside it: one for outbound messages, ready at once, and one for
-dollar estimates, which loads the PolicyEngine model first (30-50 s) and says when it is ready;
-the web app does not wait for either.
+messages go to the local outbox (`screener outbox`), and a local admin account is made for the
+run. It prints the staff simulator's address and, at a desktop, opens it in a browser. The web
+app runs in Werkzeug's threaded server here; production uses the Procfile (gunicorn +
+`screener worker`). Two workers run beside it: one for outbound messages, ready at once, and
+one for dollar estimates, which loads the PolicyEngine model first (30-50 s) and says when it
+is ready; the web app does not wait for either.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import webbrowser
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from types import FrameType
@@ -24,7 +26,6 @@ from werkzeug.serving import make_server
 from bot.app import ENVIRONMENT, create_app
 from bot.jobs import LocalWorker, plugin
 from bot.redis_embedded import RedisServer
-from bot.web import simulator
 from bot.web.staff.accounts import make_hash
 
 
@@ -37,7 +38,6 @@ def run(host: str, port: int) -> int:
             redis = stack.enter_context(RedisServer(announce=True))
             os.environ["REDIS_URL"] = redis.url
             print(f"Embedded Redis at {redis.url}; its data is gone when this stops.")
-        ask_for_simulator()
         account = local_account()
         if not os.environ.get("SCREENER_SECRET"):
             os.environ["SCREENER_SECRET"] = secrets.token_hex(32)
@@ -47,15 +47,10 @@ def run(host: str, port: int) -> int:
         server = make_server(host, port, create_app(), threaded=True)
         base = f"http://{host}:{server.port}"
         print(_banner(base, local, account), flush=True)
+        open_in_browser(f"{base}/staff/simulator")
         server.serve_forever()  # returns on Ctrl-C or SIGTERM
     print("Stopped.")
     return 0
-
-
-def ask_for_simulator() -> None:
-    """Local development: the simulator page, unless Twilio credentials say this is real."""
-    if not (os.environ.get("TWILIO_ACCOUNT_SID") or os.environ.get("TWILIO_AUTH_TOKEN")):
-        os.environ.setdefault("SIMULATOR", "1")
 
 
 def local_account() -> tuple[str, str] | None:
@@ -72,6 +67,7 @@ def local_account() -> tuple[str, str] | None:
 def _banner(base: str, local: LocalWorker, account: tuple[str, str] | None = None) -> str:
     lines = [
         f"Serving the San José benefits text line on {base}",
+        f"  simulator: {base}/staff/simulator  (text the bot as a fictional resident)",
         f"  staff:     {base}/staff/"
         + (f"  (sign in as {account[0]}, password {account[1]}; for this run only)"
            if account else "  (accounts from STAFF_USERS)"),
@@ -79,8 +75,6 @@ def _banner(base: str, local: LocalWorker, account: tuple[str, str] | None = Non
         f"  Twilio:    POST {base}/twilio/messages  (behind a tunnel, set PUBLIC_URL; "
         "see docs/twilio.md)",
     ]
-    if simulator.enabled(os.environ):
-        lines.append(f"  simulator: {base}/simulator  (text the bot from your browser)")
     if os.environ.get("TWILIO_ACCOUNT_SID") and os.environ.get("TWILIO_AUTH_TOKEN"):
         lines.append("  outbound:  through Twilio")
     else:
@@ -92,6 +86,18 @@ def _banner(base: str, local: LocalWorker, account: tuple[str, str] | None = Non
     lines.append("  jobs:      `screener jobs` (dollar estimates start once the model is loaded)")
     lines.append("Ctrl-C to stop.")
     return "\n".join(lines)
+
+
+def open_in_browser(url: str) -> None:
+    """Open the simulator when someone runs this at a desktop. Never from a script (no
+    terminal) or without a display, where Python would start a console browser in the
+    terminal the server prints to."""
+    if not sys.stdout.isatty():
+        return
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        return
+    webbrowser.open(url)
 
 
 def _app_environment() -> dict[str, str]:

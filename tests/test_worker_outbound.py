@@ -37,7 +37,7 @@ from worker_kit import (
     run_worker,
 )
 
-from bot import window
+from bot import outbox, simulated, window
 from bot.engine import Job as Job_
 from bot.engine import new_session
 from bot.redis_embedded import free_port
@@ -266,6 +266,31 @@ def test_a_plain_twilio_from_number_sends_sms_and_whatsapp_with_its_prefix(
     assert [(p["From"], p["To"]) for p in http.posts] == [
         ("+14085550000", NUMBER), ("whatsapp:+14085550000", f"whatsapp:{NUMBER}")]
     assert all("MessagingServiceSid" not in p for p in http.posts)
+
+
+# -- the staff simulator's fictional residents -----------------------------------------------
+
+@pytest.mark.parametrize("credentials", [True, False], ids=["twilio", "outbox"])
+def test_a_fictional_residents_message_goes_to_the_simulator_thread_never_out(
+        redis, request, credentials):
+    if credentials:  # a real number's message would go to Twilio
+        http = request.getfixturevalue("twilio_api")(CREATED)
+    else:  # ...or to the local outbox
+        request.getfixturevalue("worker_env")
+    fictional = simulated.number(7)
+    to = recipient(number=fictional)
+    enqueue_message(redis, to, "Your estimate: $229 a month", "m1")
+    enqueue_message(redis, to, "Did you apply?", "m2")
+    run_worker(redis, OUTBOUND)
+    if credentials:
+        assert http.posts == []
+    assert outbox.read() == []
+    assert simulated.thread(redis, to.contact) == ["Your estimate: $229 a month",
+                                                   "Did you apply?"]
+    assert 0 < redis.ttl(simulated.thread_key(to.contact)) <= simulated.THREAD_SECONDS
+    assert outcomes(redis) == {"sent": 2}
+    stored = b"\n".join(everything_in(redis))
+    assert fictional.encode() not in stored and fictional[2:].encode() not in stored
 
 
 # -- WhatsApp's 24-hour window ----------------------------------------------------------------

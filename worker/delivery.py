@@ -1,4 +1,5 @@
-"""One send, through Twilio's REST API (or into the local outbox), and what a failure means."""
+"""One send, through Twilio's REST API (or into the local outbox, or a simulated resident's
+thread), and what a failure means."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from enum import Enum
 
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ConnectTimeout, RequestException
+from rq import get_current_job
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
-from bot import outbox
+from bot import outbox, simulated
 from bot.optout import CARRIER_OPT_OUT
-from bot.store import normalize_address
+from bot.store import contact_id, normalize_address
 from worker.settings import Settings
 
 HTTP_TIMEOUT_SECONDS = 10  # well inside the job's own timeout
@@ -45,7 +47,13 @@ class Outgoing:
 
 
 def deliver(settings: Settings, message: Outgoing) -> str:
-    """The Twilio message SID, or `outbox` without credentials. Raises what the send raised."""
+    """The Twilio message SID, `outbox` without credentials, or `simulator` for a fictional
+    number: never to Twilio, its text goes to the staff simulator's thread (bot/simulated.py).
+    Raises what the send raised."""
+    if simulated.is_fictional(message.address):
+        simulated.leave(get_current_job().connection,
+                        contact_id(settings.secret, message.address), message.body)
+        return "simulator"
     if not settings.uses_twilio:
         record = {"id": message.message_id, "to": message.address, "channel": message.channel,
                   "body": message.body, "at": time.time()}
