@@ -17,6 +17,9 @@ slot, so a turn reads it in one round trip and writes it in one MULTI.
     sj:{<contact>}:whatsapp:last_in  time of the last WhatsApp message   24 hours, or STOP
     sj:{<contact>}:invalid       the number was refused as invalid        retention
     sj:{<contact>}:estimate      the household waiting for its estimate   retention
+    sj:{<contact>}:simulator     a fictional resident's texts from the worker   a day
+    sj:simulator:next            the simulator's next fictional resident   none
+    sj:case:{<id>}, sj:cases:*   the hand-off's cases (bot/cases.py)      retention
     sj:estimates:pending         contacts waiting for the estimate drain  (list)
     sj:estimates:disagreements   hash: program:kind -> count              none
     sj:throughput:{<sender>}     next free send slot of a sender          seconds

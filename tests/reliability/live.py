@@ -55,7 +55,7 @@ class Gunicorn:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / f"gunicorn-{self.port}.log"
         base = {name: value for name, value in os.environ.items()
-                if not name.startswith(("TWILIO_", "SIMULATOR", "SCREENER_"))}
+                if not name.startswith(("TWILIO_", "SCREENER_"))}
         self.env = base | {
             "REDIS_URL": redis_url, "SCREENER_SECRET": SECRET,
             "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,

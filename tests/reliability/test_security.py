@@ -226,7 +226,7 @@ def wait_for(check: Callable[[], Any], timeout: float, logs: Callable[[], str],
 
 def base_env(redis_url: str, folder: Path) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("TWILIO_", "RATE_", "GLOBAL_", "SIMULATOR"))
+           if not name.startswith(("TWILIO_", "RATE_", "GLOBAL_"))
            and name not in ("PUBLIC_URL", "WHATSAPP_TEMPLATE_SID", "REDIS_URL")}
     return env | {"REDIS_URL": redis_url, "SCREENER_SECRET": SECRET, "QUIET_HOURS": "off",
                   "OUTBOX_PATH": str(folder / "outbox.jsonl"),
