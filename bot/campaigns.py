@@ -12,7 +12,6 @@ dates, so a keyword can be given to a new event once the old one has ended.
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 
 from bot.paths import flows_dir, schema
 from bot.questions.normalize import bare
-from bot.yamlsource import Problem, YamlFileError, load_yaml, schema_problems
+from bot.yamlsource import Problem, YamlFileError, load_with_schema
 
 FOLLOW_UPS = ("nudge", "applied", "approved")
 NO_CAMPAIGN = "none"  # the campaign of a conversation no keyword started
@@ -82,10 +81,8 @@ def load_campaigns(path: str | Path | None = None) -> Campaigns:
     path = Path(path or flows_dir() / "campaigns.yaml")
     if not path.exists():
         return Campaigns(path=str(path))
-    data = load_yaml(path)
-    problems = schema_problems(data, json.loads(schema("campaigns.schema.json").read_text(
-        encoding="utf-8")), str(path))
-    problems += _date_problems(data, str(path)) if not problems else []
+    data = load_with_schema(path, schema("campaigns.schema.json"))
+    problems = _date_problems(data, str(path))
     if problems:
         raise YamlFileError(problems)
     settings = data.get("settings") or {}

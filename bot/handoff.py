@@ -7,14 +7,13 @@ quiet while a navigator has the resident) is in bot/engine.py.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.paths import flows_dir, schema
-from bot.yamlsource import YamlFileError, load_yaml, schema_problems
+from bot.yamlsource import load_with_schema
 
 CITY = ZoneInfo("America/Los_Angeles")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -52,11 +51,7 @@ def load_handoff(path: str | Path | None = None) -> Handoff:
     path = Path(path or flows_dir() / "handoff.yaml")
     if not path.exists():
         return Handoff(path=str(path))
-    data = load_yaml(path)
-    problems = schema_problems(data, json.loads(schema("handoff.schema.json").read_text(
-        encoding="utf-8")), str(path))
-    if problems:
-        raise YamlFileError(problems)
+    data = load_with_schema(path, schema("handoff.schema.json"))
     hours = data["staffed_hours"]
     return Handoff(
         hours=StaffedHours(tuple(hours["days"]), time.fromisoformat(hours["from"]),

@@ -7,6 +7,7 @@ line of each key or item.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,3 +194,13 @@ def _plain(error: Any) -> str:
             return f"is empty: write {wanted} here"
         return f"{error.instance!r} should be {wanted}"
     return error.message
+
+
+def load_with_schema(path: str | Path, schema_file: Path) -> Any:
+    """A staff file checked against its JSON Schema, or YamlFileError with every problem."""
+    data = load_yaml(path)
+    problems = schema_problems(data, json.loads(schema_file.read_text(encoding="utf-8")),
+                               str(path))
+    if problems:
+        raise YamlFileError(problems)
+    return data
