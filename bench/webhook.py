@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from redis import Redis
+from report import write_section  # bench/report.py, beside this script
 from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
@@ -114,19 +115,7 @@ def main() -> None:
     table = "\n".join(lines) + "\n"
     print(table)
     if args.write:
-        write_section(args.write, table)
-
-
-def write_section(path: Path, table: str) -> None:
-    """Replace this benchmark's section of the file, keeping the others."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if SECTION in text:
-        start = text.index(SECTION)
-        following = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + table + (text[following + 1:] if following != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + table
-    path.write_text(text, encoding="utf-8")
+        write_section(args.write, SECTION, table)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,17 @@
+"""Keeping the latest figures of each benchmark in docs/benchmarks.md, one section each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def write_section(path: Path, section: str, table: str) -> None:
+    """Replace the section headed `section` (or add it at the end) with `table`."""
+    text = path.read_text(encoding="utf-8")
+    if section in text:
+        start = text.index(section)
+        following = text.find("\n## ", start + len(section))
+        text = text[:start] + table + (text[following + 1:] if following >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + table
+    path.write_text(text, encoding="utf-8")
