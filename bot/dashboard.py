@@ -119,6 +119,8 @@ def health_counts(health: Mapping[str, Any]) -> list[Count]:
                for name, number in health.get("disagreements", {}).items()]
     if "estimates_waiting" in health:
         counts.append(Count("estimates_waiting", "", "", int(health["estimates_waiting"])))
+    counts += [Count("workers_listening", name, "", int(number))
+               for name, number in health.get("workers", {}).items()]
     return counts
 
 

@@ -13,7 +13,7 @@ from bot import outbox
 from bot.cli import main
 from bot.redis_embedded import RedisServer, free_port
 from bot.store import connect
-from worker.admin import drop_failed, report, retry_failed
+from worker.admin import drop_failed, listening, report, retry_failed
 from worker.followups import DISAGREEMENTS
 from worker.queues import ESTIMATES, OUTBOUND, QUEUES, queue
 from worker.start import MAINTENANCE_SECONDS, rq_worker
@@ -108,3 +108,13 @@ def test_an_idle_worker_runs_its_maintenance_every_minute_so_a_dead_workers_jobs
     assert worker.maintenance_interval == MAINTENANCE_SECONDS == 60
     # An idle worker only runs maintenance when its wait for a job times out.
     assert worker.dequeue_timeout <= MAINTENANCE_SECONDS
+
+
+def test_screener_jobs_says_which_workers_listen_so_staff_see_when_estimates_are_ready(redis):
+    assert listening(redis) == {OUTBOUND: 0, ESTIMATES: 0}
+    assert "workers listening: outbound 0, estimates 0" in report(redis, QUEUES)
+    assert "once its model is loaded" in report(redis, QUEUES)
+    worker = SimpleWorker([queue(OUTBOUND, redis)], connection=redis)
+    worker.register_birth()  # as a running `screener worker --queue outbound` is
+    assert listening(redis) == {OUTBOUND: 1, ESTIMATES: 0}
+    worker.register_death()

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable, Iterator
 
 from redis import Redis
+from rq import Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.queue import Queue
@@ -19,7 +20,7 @@ from rq.registry import FailedJobRegistry
 from bot.store import stats_key
 from worker.callbacks import FAILURES
 from worker.followups import DISAGREEMENTS, LEASES, PENDING
-from worker.queues import queue
+from worker.queues import ESTIMATES, QUEUES, queue
 
 REGISTRIES = ("queued", "started", "scheduled", "deferred", "finished", "failed")
 
@@ -41,6 +42,12 @@ def report(connection: Redis, names: Iterable[str]) -> str:
     for name in names:
         counts = registry_counts(queue(name, connection))
         lines.append(f"{name:<10} " + " ".join(f"{counts[r]:>{width}}" for r in REGISTRIES))
+    workers = listening(connection, names)
+    lines.append("workers listening: " + ", ".join(f"{name} {count}"
+                                                     for name, count in workers.items()))
+    if workers.get(ESTIMATES) == 0:
+        lines.append("  (an estimates worker listens once its model is loaded: 30-100 s after "
+                     "it starts)")
     lines.append(f"households waiting for an estimate: {connection.llen(PENDING)}")
     batches = connection.zrange(LEASES, 0, -1)
     lines.append(f"households being estimated: {sum(connection.llen(b) for b in batches)} "
@@ -52,6 +59,13 @@ def report(connection: Redis, names: Iterable[str]) -> str:
     lines += _table("estimates: model and rules disagree (<program>:<kind>)",
                     connection.hgetall(DISAGREEMENTS))
     return "\n".join(lines)
+
+
+def listening(connection: Redis, names: Iterable[str] = QUEUES) -> dict[str, int]:
+    """Workers alive and listening on each queue (RQ's registry of workers, kept by their
+    heartbeats): the estimates worker joins only when its model is ready."""
+    return {name: Worker.count(connection=connection, queue=queue(name, connection))
+            for name in names}
 
 
 def _table(title: str, counts: dict[bytes, bytes]) -> list[str]:

@@ -21,7 +21,7 @@ from bot.engine import Job
 from bot.optout import PENDING_ESTIMATE
 from bot.store import key
 from worker import engine_jobs
-from worker.admin import registry_counts
+from worker.admin import listening, registry_counts
 from worker.callbacks import FAILURES
 from worker.followups import DISAGREEMENTS, PENDING
 from worker.queues import QUEUES, queue
@@ -78,7 +78,8 @@ def queue_health(redis: Redis) -> dict[str, Any]:
     return {"queues": {name: registry_counts(queue(name, redis)) for name in QUEUES},
             "failures": _counts(redis.hgetall(FAILURES)),
             "disagreements": _counts(redis.hgetall(DISAGREEMENTS)),
-            "estimates_waiting": redis.llen(PENDING)}
+            "estimates_waiting": redis.llen(PENDING),
+            "workers": listening(redis)}
 
 
 def _counts(found: Mapping[bytes, bytes]) -> dict[str, int]:
