@@ -36,6 +36,8 @@ DEFAULT_RETRY = {
     "number": "retry_number", "money": "retry_money", "yes_no": "retry_yes_no",
     "choice": "retry_choice", "zip": "retry_zip", "text": "retry_text",
 }
+# Stages that wait for something other than a flow question; a flow edit leaves them as they are.
+AWAY_FROM_QUESTIONS = (Stage.FOLLOW_UP, Stage.CONSENT, Stage.WITH_NAVIGATOR)
 # What the bot says to each answer to a follow-up question (worker/checkins.py asks them).
 FOLLOW_UP_REPLIES = {"applied": "applied_yes", "not_yet": "applied_not_yet",
                      "need_help": "applied_need_help", "approved": "approved_yes",
@@ -480,13 +482,25 @@ class _Turn:
         self.say("handoff_consent")
 
     def resume_after_navigator(self) -> None:
-        before = self.session.pop("before_handoff", None)
-        if before in (None, Stage.FOLLOW_UP, Stage.CONSENT, Stage.WITH_NAVIGATOR):
-            before = Stage.RESULTS if self.session["programs"] else Stage.ASKING
-        self.session["stage"] = before
         self.session.pop("case", None)
         self.events.append(Event("handoff_closed"))
         self.say("handoff_closed")
+        self._resume(self.session.pop("before_handoff", None))
+
+    def _resume(self, before: str | None) -> None:
+        """Back where the resident was before asking for a person, and still sound if staff
+        changed the flow meanwhile (the question gone): else their results, else the first
+        question still open."""
+        asking = self.flow.question(self.session.get("question") or "") is not None
+        if (before in (Stage.ASKING, Stage.CONFIRM) and asking) \
+                or before in (Stage.LANGUAGE, Stage.IDLE_OFFER, Stage.URGENT):
+            self.session["stage"] = before
+        elif self.session["programs"] or self.session.get("results_at") is not None:
+            self.session["stage"] = Stage.RESULTS
+        else:
+            self.session.pop("pending", None)
+            self._go_to(self._next_open(self.flow.first.id))
+            return
         self._repeat()
 
     def _on_consent(self, text: str) -> None:
@@ -496,10 +510,9 @@ class _Turn:
             self.say("retry_yes_no")
             return
         if not agrees:
-            self.session["stage"] = self.session.pop("before_handoff", Stage.ASKING)
             self.events.append(Event("handoff_declined"))
             self.say("handoff_declined")
-            self._repeat()
+            self._resume(self.session.pop("before_handoff", None))
             return
         staffed = self.content.handoff.hours.staffed(self.now)
         self.session["stage"] = Stage.WITH_NAVIGATOR
@@ -542,8 +555,8 @@ class _Turn:
             self._welcome()
             return
         self.session["stage"] = resume
-        if ascii_digits(bare(text)) == "1":
-            self.ask()
+        if ascii_digits(bare(text)) == "1" and resume != Stage.WITH_NAVIGATOR:
+            self._repeat()  # whatever they were at: a question, results, a follow-up
         else:
             self._dispatch(text)
 
@@ -760,10 +773,11 @@ class _Turn:
         session["trail"] = [t for t in session["trail"] if self.flow.question(t["id"])]
         session["flow"] = self.content.fingerprint
         self.events.append(Event("flow_changed"))
-        if session["stage"] == Stage.RESULTS:
-            if not session.get("outside"):
+        if session["stage"] in (Stage.RESULTS, *AWAY_FROM_QUESTIONS):
+            at_results = session["stage"] == Stage.RESULTS or session.get("results_at")
+            if at_results and not session.get("outside"):
                 self._match()
-            return False
+            return False  # a follow-up, a consent or a case: the resident stays there
         current = self.flow.question(session.get("question") or "")
         if current and applies(current, self._facts()):
             return False

@@ -191,3 +191,24 @@ def test_in_chromium_a_hand_off_from_talk_to_a_person_to_a_reply_and_closing(
     wait_for(browser, "h1")
     assert "No open cases" in browser.page_source
     assert line.sent()[-1].startswith(content.message("en", "handoff_closed"))
+
+
+def test_a_flow_edit_under_an_open_case_keeps_the_resident_with_the_navigator(
+        line, content, tmp_path):
+    from flow_copies import copy_flows, remove_question
+
+    from bot.content import load_content
+    from bot.engine import back_from_navigator, step
+
+    line.resident.text("hello")
+    line.resident.text("22")  # at the ZIP question
+    line.resident.text("PERSON")
+    line.resident.text("yes")
+    session = line.resident.session
+    edited = load_content(remove_question(copy_flows(tmp_path), "zip", "household_size"))
+    quiet = step(edited, session, "are you there?", line.now + 60)
+    assert quiet.session["stage"] == "with_navigator" and quiet.replies == []
+    back = back_from_navigator(edited, quiet.session, line.now + 120)
+    assert back.session["stage"] == "asking"  # the ZIP question is gone: the next open one
+    assert back.session["question"] == "household_size"
+    assert back.replies[0].startswith(content.message("en", "handoff_closed"))

@@ -97,3 +97,34 @@ def test_an_opt_out_sentence_as_a_first_message_opts_out(content):
     result = step(content, None, "please stop texting me", NOW)
     assert result.session is None
     assert [event.kind for event in result.events] == ["command", "opted_out"]
+
+
+# -- a crisis away from the questions: a follow-up, a consent question, a navigator's case ----
+
+def _at_results(content):
+    now, result = NOW, step(content, None, "hi", NOW)
+    for answer in ("20", "95112", "1", "no", "no", "1200", "1", "no", "no", "no", "no"):
+        now += 60
+        result = step(content, result.session, answer, now)
+    assert result.session["stage"] == "results"
+    return result.session, now
+
+
+@pytest.mark.parametrize("away", ["follow_up", "handoff_consent", "with_navigator"])
+def test_a_crisis_away_from_the_questions_is_answered_and_1_then_goes_back_there(content, away):
+    session, now = _at_results(content)
+    if away == "follow_up":
+        session.update(stage=away, follow_up={"kind": "applied",
+                                              "programs": session["programs"][:2]})
+    else:
+        session = step(content, session, "PERSON", now).session
+        if away == "with_navigator":
+            session = step(content, session, "yes", now + 1).session
+    crisis = step(content, session, "i want to kill myself", now + 60)
+    assert [e.kind for e in crisis.events][:1] == ["urgent"] and "988" in " ".join(crisis.replies)
+    back = step(content, crisis.session, "1", now + 120)
+    assert back.session["stage"] == away
+    if away == "with_navigator":
+        assert back.replies == [] and [e.kind for e in back.events] == ["to_navigator"]
+    else:
+        assert back.replies  # the follow-up or the consent question again
