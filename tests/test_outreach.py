@@ -23,6 +23,7 @@ from bot import outbox, outreach
 from bot.cli import main
 from bot.content import load_content
 from bot.flow import RESULTS
+from bot.store import Store
 from worker import followups, outbound
 from worker.queues import OUTBOUND, queue
 
@@ -273,6 +274,22 @@ def test_a_follow_up_that_runs_after_stop_sends_nothing(line):
     finish(phone)
     line.redis.set(f"sj:{{{phone.contact}}}:optout", '{"at": 0, "lang": "en"}')  # by Twilio
     assert line.wait(60 * DAY) == []
+
+
+def test_a_stop_that_lands_just_before_a_follow_up_takes_the_lock_wins(line, monkeypatch):
+    phone = line.phone()
+    phone.text("hello")
+    finish(phone)
+    line.wait(7 * DAY)
+    phone.text("1")  # applied: "were you approved?" is scheduled for later
+    assert any(job.startswith("approved-") for job in line.scheduled())
+    # A STOP's writes, landing after the job checked the opt-out but before it took the lock
+    # (so the job is already running: STOP could not cancel it).
+    line.redis.set(f"sj:{{{phone.contact}}}:optout", '{"at": 0, "lang": "en"}')
+    line.redis.delete(f"sj:{{{phone.contact}}}:session")
+    monkeypatch.setattr(Store, "opt_out_record", lambda self, contact: None)  # the early check
+    assert line.wait(60 * DAY) == []
+    assert phone.session is None  # no session made again for a contact who opted out
 
 
 def test_follow_ups_never_go_out_at_night(fake_redis, content, worker_env, monkeypatch):

@@ -73,6 +73,8 @@ def check_in(contact: str, sealed: str, channel: str, data: dict[str, Any]) -> s
         return _again(job, BUSY_SECONDS)
     try:
         found = store.snapshot(contact, None)
+        if found.opt_out is not None:  # a STOP landed since the check above
+            return _done(store, job, contact, kind, "opted_out", now)
         decided = checkins.check_in(followups.content(), found.session, kind, data, now)
         if decided.later is not None:
             return _again(job, decided.later - now)
