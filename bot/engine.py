@@ -264,9 +264,13 @@ class _Turn:
             self.say("handoff_consent")
 
     def ask(self) -> None:
-        """Say the current question (or show the results if the flow has ended)."""
+        """Say the current question (or show the results if the flow has ended; or what a
+        follow-up, the consent question or a case is waiting for)."""
         if self.session["stage"] == Stage.RESULTS:
             self._show_page()
+            return
+        if self.session["stage"] in AWAY_FROM_QUESTIONS:
+            self._repeat()
             return
         pending = self.session.get("pending")
         if self.session["stage"] == Stage.CONFIRM and pending:

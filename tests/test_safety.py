@@ -128,3 +128,19 @@ def test_a_crisis_away_from_the_questions_is_answered_and_1_then_goes_back_there
         assert back.replies == [] and [e.kind for e in back.events] == ["to_navigator"]
     else:
         assert back.replies  # the follow-up or the consent question again
+
+
+@pytest.mark.parametrize("away", ["follow_up", "handoff_consent"])
+def test_changing_language_at_a_follow_up_or_consent_question_asks_it_again_in_that_language(
+        content, away):
+    session, now = _at_results(content)
+    if away == "follow_up":
+        session.update(stage=away, follow_up={"kind": "applied",
+                                              "programs": session["programs"][:2]})
+    else:
+        session = step(content, session, "PERSON", now).session
+    menu = step(content, session, "LANGUAGE", now + 60)
+    chosen = step(content, menu.session, "2", now + 120)  # Español
+    assert chosen.session["stage"] == away and chosen.session["lang"] == "es"
+    expected = "follow_up_retry" if away == "follow_up" else "handoff_consent"
+    assert chosen.replies == [content.message("es", expected)]
