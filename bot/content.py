@@ -20,6 +20,7 @@ from bot.handoff import Handoff, load_handoff
 from bot.i18n import DEFAULT_TRANSLATIONS_DIR, Catalogs
 from bot.paths import flows_dir
 from bot.questions.normalize import bare, same_words
+from bot.relevance import Relevance
 from bot.rules import Rules, load_rules
 from bot.services import Catalog, load_services
 from bot.urgent import Matcher, Need, Urgent, load_urgent
@@ -66,6 +67,11 @@ class Content:
         """Whether the whole message is an answer word of some language (yes, no, none,
         not sure, a choice's words): such a message is read as the answer, never a command."""
         return any(same_words(text, word) for word in self._answer_words.get(bare(text), ()))
+
+    @cached_property
+    def relevance(self) -> Relevance:
+        """Which questions can still change the results (bot/relevance.py)."""
+        return Relevance(self.flow, self.rules)
 
     @cached_property
     def _answer_words(self) -> dict[str, list[str]]:

@@ -674,15 +674,20 @@ class _Turn:
         self._show_page()
 
     def _next_open(self, target: str) -> str:
-        """The first question from `target` on that applies and is not answered yet."""
+        """The first question from `target` on that applies, is not answered yet and can
+        still change the results (bot/relevance.py)."""
         facts = self._facts()
+        answers = self.session["answers"]
+        relevance = self.content.relevance
+        still_open = relevance.open_answers(answers, on=san_jose_date(self.now))
         seen: set[str] = set()
         while target != RESULTS and target not in seen:
             seen.add(target)
             question = self.flow.question(target)
             if question is None:
                 return RESULTS
-            if question.id not in self.session["answers"] and applies(question, facts):
+            if (question.id not in answers and applies(question, facts)
+                    and relevance.matters(question, answers, still_open)):
                 return target
             target = self.flow.target_after(question, facts)
         return RESULTS

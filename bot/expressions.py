@@ -1,9 +1,20 @@
 """Conditions staff write in YAML, such as `age >= 18 and fpl_pct_2025 <= 200`.
 
-We use simpleeval (a small, maintained, widely used evaluator that walks Python's AST with an
-allow-list of operators) instead of `eval`: staff files can never run code, import modules or
-reach attributes. Comparisons are null-safe: a comparison with an unanswered value (None) is
-simply false, so `age <= 24` is false when we do not know the age.
+A condition is parsed once with Python's own parser, checked against an allow-list of syntax
+(no attributes, no subscripts, no imports, only the functions below), and compiled into a tree
+of small Python functions. Staff files can therefore never run code.
+
+Values follow two rules, so that a condition never fails on a resident who skipped something:
+- None means "asked and not given" (SKIP, or a question that did not apply). A comparison
+  with None is false, arithmetic with None gives None: `age <= 24` is false when the age is
+  not known, and so is `monthly_income - 450 <= 963`.
+- UNKNOWN means "not asked yet". It is the third value of Kleene's logic: `UNKNOWN and false`
+  is false, `UNKNOWN or true` is true, and anything else that reads UNKNOWN is UNKNOWN. The
+  engine evaluates every program's rule over the answers so far, with the questions still
+  ahead as UNKNOWN, to skip questions whose answer cannot change the results (bot/relevance.py).
+  The same compiled functions do both, so skipping can never disagree with the final match:
+  a condition that is true (or false) with UNKNOWN inputs is true (or false) for every value
+  those inputs could take, None included.
 """
 
 from __future__ import annotations
@@ -11,80 +22,276 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-
-from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes, InvalidExpression
 
 
 class ExpressionError(ValueError):
     """An expression that does not parse or uses something the language does not allow."""
 
 
-def _null_safe(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
-    def safe(left: Any, right: Any) -> bool:
-        if left is None or right is None:
-            return False
-        try:
-            return compare(left, right)
-        except TypeError:
-            return False
+class _Unknown:
+    """The value of an answer not asked yet (see the module docstring)."""
 
-    return safe
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        raise TypeError("UNKNOWN has no truth value: test it with `is UNKNOWN` first")
 
 
-_OPERATORS = {
-    **DEFAULT_OPERATORS,
-    ast.Gt: _null_safe(operator.gt),
-    ast.GtE: _null_safe(operator.ge),
-    ast.Lt: _null_safe(operator.lt),
-    ast.LtE: _null_safe(operator.le),
-}
+UNKNOWN: Any = _Unknown()
+
+Values = Mapping[str, Any]
+Compiled = Callable[[Values], Any]
+
+
+def _between(value: Any, low: Any, high: Any) -> bool:
+    if value is None:
+        return False
+    try:
+        return bool(low <= value <= high)
+    except TypeError:
+        return False
+
+
+def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
+    def extreme(*args: Any) -> Any:
+        items = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
+        if any(item is None for item in items):
+            return None
+        return pick(items)
+
+    return extreme
+
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "known": lambda value: value is not None,
-    "between": lambda value, low, high: value is not None and low <= value <= high,
-    "min": min,
-    "max": max,
+    "between": _between,
+    "min": _extreme(min),
+    "max": _extreme(max),
 }
+
+_ORDERING = {ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt,
+             ast.LtE: operator.le}
+_EQUALITY = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Is: operator.is_,
+             ast.IsNot: operator.is_not}
+_MEMBERSHIP = {ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
+_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+               ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv,
+               ast.Mod: operator.mod}
+_CONSTANT_NAMES = {"true": True, "false": False, "null": None,
+                   "True": True, "False": False, "None": None}
+
+
+def _compare_pair(op: type[ast.cmpop], left: Any, right: Any) -> Any:
+    if left is UNKNOWN or right is UNKNOWN:
+        return UNKNOWN
+    if op in _ORDERING:
+        if left is None or right is None:
+            return False
+        try:
+            return _ORDERING[op](left, right)
+        except TypeError:
+            return False
+    if op in _MEMBERSHIP:
+        if isinstance(right, tuple) and any(item is UNKNOWN for item in right):
+            return UNKNOWN
+        try:
+            return _MEMBERSHIP[op](left, right)
+        except TypeError:
+            return False
+    return _EQUALITY[op](left, right)
+
+
+def _all_of(parts: list[Compiled]) -> Compiled:
+    """`and`: the first false operand, else the last; UNKNOWN when that depends on one."""
+
+    def run(values: Values) -> Any:
+        unknown, last = False, True
+        for part in parts:
+            value = part(values)
+            if value is UNKNOWN:
+                unknown = True
+            elif not value:
+                return value
+            else:
+                last = value
+        return UNKNOWN if unknown else last
+
+    return run
+
+
+def _any_of(parts: list[Compiled]) -> Compiled:
+    """`or`: the first true operand, else the last; UNKNOWN when that depends on one."""
+
+    def run(values: Values) -> Any:
+        unknown, last = False, False
+        for part in parts:
+            value = part(values)
+            if value is UNKNOWN:
+                unknown = True
+            elif value:
+                return value
+            else:
+                last = value
+        return UNKNOWN if unknown else last
+
+    return run
+
+
+def _compile(node: ast.AST) -> Compiled:
+    if isinstance(node, ast.Expression):
+        return _compile(node.body)
+    if isinstance(node, ast.Constant):
+        constant = node.value
+        return lambda values: constant
+    if isinstance(node, ast.Name):
+        name = node.id
+        if name in _CONSTANT_NAMES:
+            constant = _CONSTANT_NAMES[name]
+            return lambda values: constant
+        return lambda values: values.get(name)
+    if isinstance(node, ast.Tuple | ast.List):
+        items = [_compile(item) for item in node.elts]
+        return lambda values: tuple(item(values) for item in items)
+    if isinstance(node, ast.BoolOp):
+        parts = [_compile(value) for value in node.values]
+        return _all_of(parts) if isinstance(node.op, ast.And) else _any_of(parts)
+    if isinstance(node, ast.UnaryOp):
+        return _unary(node)
+    if isinstance(node, ast.BinOp):
+        return _binary(node)
+    if isinstance(node, ast.Compare):
+        return _comparison(node)
+    if isinstance(node, ast.IfExp):
+        return _if_else(node)
+    if isinstance(node, ast.Call):
+        return _call(node)
+    raise ExpressionError(f"{type(node).__name__} cannot be used in a condition")
+
+
+def _unary(node: ast.UnaryOp) -> Compiled:
+    operand = _compile(node.operand)
+    if isinstance(node.op, ast.Not):
+        return lambda values: (value if (value := operand(values)) is UNKNOWN else not value)
+    negate = isinstance(node.op, ast.USub)
+
+    def sign(values: Values) -> Any:
+        value = operand(values)
+        if value is UNKNOWN or value is None:
+            return value
+        try:
+            return -value if negate else +value
+        except TypeError:
+            return None
+
+    return sign
+
+
+def _binary(node: ast.BinOp) -> Compiled:
+    left, right, apply = _compile(node.left), _compile(node.right), _ARITHMETIC[type(node.op)]
+
+    def arithmetic(values: Values) -> Any:
+        a, b = left(values), right(values)
+        if a is UNKNOWN or b is UNKNOWN:
+            return UNKNOWN
+        if a is None or b is None:
+            return None
+        try:
+            return apply(a, b)
+        except (TypeError, ArithmeticError):
+            return None
+
+    return arithmetic
+
+
+def _comparison(node: ast.Compare) -> Compiled:
+    operands = [_compile(node.left), *(_compile(item) for item in node.comparators)]
+    ops = [type(op) for op in node.ops]
+
+    def compare(values: Values) -> Any:
+        unknown = False
+        left = operands[0](values)
+        for op, operand in zip(ops, operands[1:], strict=True):
+            right = operand(values)
+            outcome = _compare_pair(op, left, right)
+            if outcome is UNKNOWN:
+                unknown = True
+            elif not outcome:
+                return False
+            left = right
+        return UNKNOWN if unknown else True
+
+    return compare
+
+
+def _if_else(node: ast.IfExp) -> Compiled:
+    test, body, orelse = _compile(node.test), _compile(node.body), _compile(node.orelse)
+
+    def choose(values: Values) -> Any:
+        condition = test(values)
+        if condition is not UNKNOWN:
+            return body(values) if condition else orelse(values)
+        when_true, when_false = body(values), orelse(values)
+        same = when_true is not UNKNOWN and when_false is not UNKNOWN and when_true == when_false
+        return when_true if same else UNKNOWN
+
+    return choose
+
+
+def _call(node: ast.Call) -> Compiled:
+    name = node.func.id  # type: ignore[attr-defined]  # parse() allows only named functions
+    function = FUNCTIONS[name]
+    arguments = [_compile(argument) for argument in node.args]
+
+    def call(values: Values) -> Any:
+        args = [argument(values) for argument in arguments]
+        flat = [a for arg in args for a in (arg if isinstance(arg, tuple) else (arg,))]
+        if any(arg is UNKNOWN for arg in flat):
+            return UNKNOWN
+        try:
+            return function(*args)
+        except TypeError as error:
+            raise ExpressionError(f"{name}() was called wrongly: {error}") from error
+
+    return call
 
 
 @dataclass(frozen=True)
 class Expression:
-    """A parsed condition: the source text, its AST and the names it reads."""
+    """A parsed condition: the source text, its AST, the names it reads and its compiled form."""
 
     source: str
     tree: ast.Expression
     names: frozenset[str]
+    compiled: Compiled = field(repr=False, compare=False, default=lambda values: None)
 
-    def evaluate(self, values: Mapping[str, Any]) -> Any:
-        evaluator = EvalWithCompoundTypes(operators=_OPERATORS, functions=dict(FUNCTIONS))
-        evaluator.names = _Names(values)
-        try:
-            return evaluator.eval(self.source, previously_parsed=self.tree.body)
-        except (InvalidExpression, ArithmeticError, TypeError, ValueError) as error:
-            raise ExpressionError(f"cannot evaluate '{self.source}': {error}") from error
+    def evaluate(self, values: Values) -> Any:
+        """The value over `values` (a missing name reads as None; UNKNOWN stays UNKNOWN)."""
+        return self.compiled(values)
 
-    def is_true(self, values: Mapping[str, Any]) -> bool:
+    def truth(self, values: Values) -> Any:
+        """True, False or UNKNOWN."""
+        value = self.evaluate(values)
+        return value if value is UNKNOWN else bool(value)
+
+    def is_true(self, values: Values) -> bool:
         return bool(self.evaluate(values))
 
-    def holds(self, values: Mapping[str, Any]) -> bool:
+    def holds(self, values: Values) -> bool:
         """True only when the condition evaluates and is true; an error counts as false."""
         try:
             return self.is_true(values)
         except ExpressionError:
             return False
-
-
-class _Names(dict):
-    """Every name an expression may read: unknown answers read as None."""
-
-    def __init__(self, values: Mapping[str, Any]):
-        super().__init__({"true": True, "false": False, "null": None})
-        self.update(values)
-
-    def __missing__(self, key: str) -> None:
-        return None
 
 
 _ALLOWED_NODES = (
@@ -111,7 +318,7 @@ def parse(source: str | bool | int | float) -> Expression:
                 f"the condition '{text}' uses {type(node).__name__}, which conditions cannot use"
             )
         if isinstance(node, ast.Call) and not (
-            isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS
+            isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS and not node.keywords
         ):
             known = ", ".join(sorted(FUNCTIONS))
             raise ExpressionError(f"the condition '{text}' calls an unknown function (use {known})")
@@ -119,9 +326,9 @@ def parse(source: str | bool | int | float) -> Expression:
         node.id
         for node in ast.walk(tree)
         if isinstance(node, ast.Name) and node.id not in FUNCTIONS
-        and node.id not in {"True", "False", "None", "true", "false", "null"}
+        and node.id not in _CONSTANT_NAMES
     )
-    return Expression(text, tree, names)
+    return Expression(text, tree, names, _compile(tree))
 
 
 def names_used(expressions: Iterable[Expression]) -> set[str]:

@@ -104,6 +104,7 @@ class Question:
     choices: tuple[Choice, ...] = ()
     branches: tuple[Branch, ...] = ()
     counts: str | None = None  # "people": also read "just me", "me and my mom"
+    always: bool = False  # asked even when no answer to it could change the results
     line: int = 0
     field_lines: Mapping[str, int] = field(default_factory=dict)
 
@@ -207,6 +208,10 @@ class Flow:
             for choice in question.choices:
                 found[bare(choice.label)] = f"a choice of question '{question.id}'"
         return found
+
+    def recorded(self, question: Question) -> frozenset[str]:
+        """The answers `question` records: its own, and those its choices set."""
+        return frozenset({question.id}.union(*(choice.sets for choice in question.choices)))
 
     @property
     def answer_ids(self) -> set[str]:
@@ -389,6 +394,7 @@ def _question(raw: SourceMap, path: str, problems: list[Problem]) -> Question:
         minimum=raw.get("min"),
         maximum=raw.get("max"),
         counts=raw.get("counts"),
+        always=raw.get("always", False),
         choices=choices,
         branches=tuple(
             Branch(_condition(b.get("if"), path, b.line_of("if"), problems), b["goto"], b.line)

@@ -20,10 +20,10 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from bot.flow import RESULTS, Flow, Question, read_flow
+from bot.flow import RESULTS, Flow, read_flow
 from bot.i18n import DEFAULT_TRANSLATIONS_DIR
 from bot.lint import lint
-from bot.rules import ANNUAL_INCOME, BAY_AREA, CALIFORNIA, COUNTY, Rules, load_rules
+from bot.rules import Rules, load_rules
 from bot.yamlsource import Problem, YamlFileError
 
 
@@ -121,13 +121,12 @@ def flow_map(flow: Flow | None, rules: Rules | None, problems: Iterable[Problem]
     results = Node(RESULTS, "results")
     if flow is None:
         return FlowMap("screener.yaml (does not load)", (results,), (), {}, tuple(problems), root)
-    inputs = _inputs(rules) if rules else {}
     changes = programs_by_answer(flow, rules) if rules else {}
     marks, rest = _place(flow, problems)
     order = [program.id for program in rules.programs] if rules else []
     nodes = []
     for question in flow.questions:
-        answers = _recorded(question)
+        answers = flow.recorded(question)
         programs = {p for answer in answers for p in changes.get(answer, ())}
         nodes.append(Node(
             id=question.id, type=question.type, ask=_flat(question.ask),
@@ -135,7 +134,7 @@ def flow_map(flow: Flow | None, rules: Rules | None, problems: Iterable[Problem]
             answers=tuple(sorted(answers)), programs=tuple(p for p in order if p in programs),
             marks=tuple(marks.get(question.id, ())),
         ))
-    edges = (*_edges(flow), *_check_edges(flow, inputs))
+    edges = (*_edges(flow), *_check_edges(flow, rules))
     return FlowMap(f"{flow.name}, version {flow.version}", (*nodes, results), edges, changes,
                    tuple(rest), root)
 
@@ -143,48 +142,11 @@ def flow_map(flow: Flow | None, rules: Rules | None, problems: Iterable[Problem]
 def programs_by_answer(flow: Flow, rules: Rules) -> dict[str, tuple[str, ...]]:
     """For every answer the flow records, the programs whose condition reads it: directly, or
     through derived values, limits and the values `Rules.facts` computes from answers."""
-    inputs = _inputs(rules)
     found: dict[str, list[str]] = {answer: [] for answer in sorted(flow.answer_ids)}
     for program in rules.programs:
-        for answer in sorted(_answers_behind(program.when.names, inputs, flow.answer_ids)):
+        for answer in sorted(rules.reads(program.when.names) & flow.answer_ids):
             found[answer].append(program.id)
     return {answer: tuple(programs) for answer, programs in found.items()}
-
-
-def _inputs(rules: Rules) -> dict[str, set[str]]:
-    """What each value the rules compute is computed from, as `Rules.facts` does it: the
-    county from the ZIP, guideline percents and sized limits from income and household size
-    (and pregnancy, for limits that count the unborn child), derived values from their names."""
-    inputs: dict[str, set[str]] = {
-        COUNTY: {"zip"}, BAY_AREA: {"zip"}, CALIFORNIA: {"zip"},
-        ANNUAL_INCOME: {"monthly_income"},
-    }
-    for guideline in rules.guidelines:
-        inputs[guideline.name] = {ANNUAL_INCOME, "household_size"}
-    for limit in rules.limits:
-        sized = any(row.amount is None for row in limit.rows)
-        inputs[limit.name] = ({"household_size"} if sized else set()) \
-            | ({"pregnant"} if limit.counts_unborn_child else set())
-    for item in rules.derived:  # a derived value named like an answer is computed when unasked
-        inputs.setdefault(item.name, set()).update(item.expression.names)
-    return inputs
-
-
-def _answers_behind(names: Iterable[str], inputs: Mapping[str, set[str]],
-                    answers: set[str]) -> set[str]:
-    """The answers that `names` read, following computed values back to them."""
-    seen: set[str] = set()
-    todo = list(names)
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo.extend(inputs.get(name, ()))
-    return seen & answers
-
-
-def _recorded(question: Question) -> set[str]:
-    return {question.id} | {name for choice in question.choices for name in choice.sets}
 
 
 def _edges(flow: Flow) -> Iterator[Edge]:
@@ -198,15 +160,17 @@ def _edges(flow: Flow) -> Iterator[Edge]:
             yield Edge(question.id, target, "next")
 
 
-def _check_edges(flow: Flow, inputs: Mapping[str, set[str]]) -> Iterator[Edge]:
+def _check_edges(flow: Flow, rules: Rules | None) -> Iterator[Edge]:
     """Each check, drawn from the last question (in order) whose answer its condition reads:
     the answer after which it can first hold. An answer read by name is that answer (a derived
     value of the same name only stands in when it was not asked)."""
     answers = flow.answer_ids
     for check in flow.checks:
         names = check.condition.names
-        behind = (names & answers) | _answers_behind(names - answers, inputs, answers)
-        readers = [q.id for q in flow.questions if _recorded(q) & behind]
+        behind = names & answers
+        if rules:
+            behind |= rules.reads(names - answers) & answers
+        readers = [q.id for q in flow.questions if flow.recorded(q) & behind]
         yield Edge(readers[-1] if readers else check.ask, check.ask, "check",
                    _flat(check.condition.source), check.id)
 
@@ -221,6 +185,8 @@ def _place(flow: Flow, problems: Iterable[Problem]) -> tuple[dict[str, list[Prob
     rest = []
     for problem in problems:
         on_file = Path(problem.path).resolve() == flow_file
+        if on_file and problem.severity == "info":
+            continue  # when each question is skipped: `screener lint` says it, the map shows why
         if on_file and starts and starts[0] <= problem.line < end:
             owner = flow.questions[bisect.bisect_right(starts, problem.line) - 1]
             marks.setdefault(owner.id, []).append(problem)

@@ -20,6 +20,7 @@ from bot.flow import RESULTS, Flow, read_flow
 from bot.i18n import DEFAULT_TRANSLATIONS_DIR
 from bot.i18n.check import catalog_problems, rendered_questions
 from bot.questions.normalize import bare
+from bot.relevance import SERVICE_ANSWERS, Relevance, program_list
 from bot.rules import lint_rules, load_rules
 from bot.segments import segments
 from bot.urgent import lint_urgent
@@ -38,6 +39,7 @@ def lint(flows_dir: Path, translations_dir: Path = DEFAULT_TRANSLATIONS_DIR) -> 
     problems += lint_rules(flows_dir / "programs.yaml", asked)
     if flow is not None:
         problems += graph_problems(flow)
+        problems += skipping_notes(flow, flows_dir / "programs.yaml")
         problems += condition_problems(flow, _rule_names(flows_dir))
         problems += collision_problems(flow, flows_dir / "languages")
         problems += budget_problems(flow)
@@ -58,6 +60,37 @@ def lint(flows_dir: Path, translations_dir: Path = DEFAULT_TRANSLATIONS_DIR) -> 
         for c in coverage
     ]
     return problems
+
+
+def skipping_notes(flow: Flow, rules_path: Path) -> list[Problem]:
+    """When each question is skipped (bot/relevance.py), for staff: an info line per question
+    that can be skipped, and a warning for one no program needs, which is never asked."""
+    try:
+        rules = load_rules(rules_path)
+    except YamlFileError:
+        return []  # the rules' own problems are reported already
+    relevance = Relevance(flow, rules)
+    notes = []
+    for question in flow.questions:
+        if question.always or flow.recorded(question) & SERVICE_ANSWERS:
+            continue
+        programs, later = relevance.why_asked(question)
+        if not programs and not later:
+            notes.append(Problem(flow.path, question.line,
+                                 f"question '{question.id}' is never asked: no program reads its "
+                                 "answer and it decides no other question. Mark it "
+                                 "`always: true` to ask it anyway", "warning"))
+            continue
+        reasons = []
+        if programs:
+            which = f"one of {program_list(programs)}" if len(programs) > 1 else programs[0]
+            reasons.append(f"{which} is still undecided")
+        if later:
+            reasons.append(f"{program_list(later)} may still be asked")
+        notes.append(Problem(flow.path, question.line,
+                             f"question '{question.id}' is asked only while "
+                             f"{' or '.join(reasons)}; otherwise it is skipped", "info"))
+    return notes
 
 
 def _taken_words(flow: Flow) -> dict[str, str]:

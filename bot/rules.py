@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.expressions import FUNCTIONS, Expression, ExpressionError, parse
+from bot.expressions import FUNCTIONS, UNKNOWN, Expression, ExpressionError, parse
 from bot.paths import flows_dir, schema
 from bot.places import in_bay_area, in_california, in_home_county
 from bot.segments import non_gsm7
@@ -252,19 +252,57 @@ class Rules:
         """
         day = on or san_jose_date()
         values = dict(answers)
+        inputs = self.inputs
+
+        def fill(name: str, compute: Callable[[], Any]) -> None:
+            """Compute `name` unless given; UNKNOWN when what it is computed from is."""
+            if values.get(name) is None:
+                unknown = any(values.get(source) is UNKNOWN for source in inputs[name])
+                values[name] = UNKNOWN if unknown else compute()
+
         size = _household_size(values.get("household_size"))
-        _fill(values, COUNTY, lambda: in_home_county(_zip_text(values.get("zip"))))
-        _fill(values, BAY_AREA, lambda: in_bay_area(_zip_text(values.get("zip"))))
-        _fill(values, CALIFORNIA, lambda: in_california(_zip_text(values.get("zip"))))
-        _fill(values, ANNUAL_INCOME, lambda: _yearly(values.get("monthly_income")))
+        fill(COUNTY, lambda: in_home_county(_zip_text(values.get("zip"))))
+        fill(BAY_AREA, lambda: in_bay_area(_zip_text(values.get("zip"))))
+        fill(CALIFORNIA, lambda: in_california(_zip_text(values.get("zip"))))
+        fill(ANNUAL_INCOME, lambda: _yearly(values.get("monthly_income")))
         for guideline in self.guidelines:
-            _fill(values, guideline.name, lambda g=guideline: _percent(values, g, size))
+            fill(guideline.name, lambda g=guideline: _percent(values, g, size))
         for limit in self.limits:
-            _fill(values, limit.name,
-                  lambda lim=limit: lim.value(lim.size_for(values, size), day))
-        for item in self.derived:
-            _fill(values, item.name, lambda d=item: _evaluate(d.expression, values))
+            fill(limit.name, lambda lim=limit: lim.value(lim.size_for(values, size), day))
+        for item in self.derived:  # the evaluator itself carries UNKNOWN through
+            if values.get(item.name) is None:
+                values[item.name] = _evaluate(item.expression, values)
         return values
+
+    @cached_property
+    def inputs(self) -> dict[str, frozenset[str]]:
+        """What each value `facts` computes is computed from: the county from the ZIP,
+        guideline percents and sized limits from income and household size (and pregnancy, for
+        limits that count the unborn child), derived values from the names they read."""
+        found: dict[str, set[str]] = {
+            COUNTY: {"zip"}, BAY_AREA: {"zip"}, CALIFORNIA: {"zip"},
+            ANNUAL_INCOME: {"monthly_income"},
+        }
+        for guideline in self.guidelines:
+            found[guideline.name] = {ANNUAL_INCOME, "household_size"}
+        for limit in self.limits:
+            sized = any(row.amount is None for row in limit.rows)
+            found[limit.name] = ({"household_size"} if sized else set()) \
+                | ({"pregnant"} if limit.counts_unborn_child else set())
+        for item in self.derived:  # a derived value named like an answer is computed when unasked
+            found.setdefault(item.name, set()).update(item.expression.names)
+        return {name: frozenset(sources) for name, sources in found.items()}
+
+    def reads(self, names: Iterable[str]) -> set[str]:
+        """Every name that `names` read, following computed values back to the answers."""
+        seen: set[str] = set()
+        todo = list(names)
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo.extend(self.inputs.get(name, ()))
+        return seen
 
     def match(self, answers: Mapping[str, Any], on: date | None = None) -> list[Program]:
         """Programs whose condition holds on that day, most valuable first (file order breaks
@@ -296,11 +334,6 @@ class Rules:
                 text = getattr(program, field)
                 if text:
                     yield text, program.line_of(field)
-
-
-def _fill(values: dict[str, Any], name: str, compute: Callable[[], Any]) -> None:
-    if values.get(name) is None:
-        values[name] = compute()
 
 
 def _number(value: Any) -> float | None:

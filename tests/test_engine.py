@@ -49,7 +49,7 @@ def test_the_engine_does_not_change_the_session_it_was_given(content):
 
 
 def test_help_gives_the_question_help_and_asks_again(content):
-    reply = talk(content, "hi", "22", "95112", "HELP").replies[0]
+    reply = "\n".join(talk(content, "hi", "22", "95112", "HELP").replies)
     assert "Count roommates only if you share food" in reply  # the question's help text
     assert "Msg & data rates may apply" in reply
     assert reply.endswith("Reply with a number, like 1.")
@@ -108,10 +108,11 @@ def test_results_pages_fit_the_sms_budget_and_whatsapp_is_not_split(content):
 
 
 def test_no_matching_program_is_said_kindly_with_211(content):
-    result = talk(content, "hi", "30", "95120", "1", "no", "no", "9000", "1", "no", "yes", "no")
+    # Health insurance is not asked: no health program is open at $9,000 a month.
+    result = talk(content, "hi", "30", "95120", "1", "no", "no", "9000", "1", "no", "no")
     assert result.session["programs"] == ["sjpl"]
     nothing = talk(content, "hi", "30", "94601", "1", "no", "no", "90000", "yes", "1", "no",
-                   "yes", "no")
+                   "no")
     assert nothing.session["programs"] == []
     assert "2-1-1" in nothing.replies[0]
 
@@ -153,7 +154,7 @@ def test_a_session_whose_question_still_exists_just_goes_on_after_an_edit(conten
 
 def test_results_queue_one_estimate_and_did_you_apply_and_remind_asks_for_one_reminder(
         content):
-    says = ("hi", "20", "95112", "1", "no", "no", "1200", "1", "no", "no", "no", "no")
+    says = ("hi", "20", "95112", "1", "no", "no", "1200", "1", "no", "no", "no")
     results = talk(content, *says)
     assert [job.kind for job in results.jobs] == ["estimate", "follow_up"]
     assert results.jobs[1].data["kind"] == "applied"
@@ -195,7 +196,7 @@ def test_skip_on_the_results_asks_for_a_program_number(content):
 
 
 def test_a_deploy_that_removes_a_program_recomputes_the_results_page(content, flows):
-    says = ("hi", "20", "95112", "1", "no", "no", "1200", "1", "no", "no", "no", "no")
+    says = ("hi", "20", "95112", "1", "no", "no", "1200", "1", "no", "no", "no")
     results = talk(content, *says)
     assert "calfresh" in results.session["programs"]
     programs = flows / "programs.yaml"

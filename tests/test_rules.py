@@ -191,9 +191,9 @@ def test_values_given_in_the_input_are_never_overwritten(rules: Rules) -> None:
     assert "calfresh" not in shown(rules, may_get_calfresh=False)
 
 
-def test_a_derived_value_that_cannot_be_computed_is_unknown(rules: Rules) -> None:
+def test_arithmetic_on_an_unanswered_value_never_makes_a_condition_true(rules: Rules) -> None:
     facts = rules.facts({**RESIDENT, "pregnant": True, "monthly_income": None})
-    assert facts["may_get_calworks"] is None
+    assert facts["may_get_calworks"] is False
 
 
 # Income and age limits, just under and just over ------------------------------------------

@@ -113,6 +113,15 @@ class Household:
             answers["foster_care_at_18"] = self.foster_at_18  # asked of foster youth 18+
         return answers
 
+    def every_answer(self) -> dict[str, Any]:
+        """The true answer to every question, whether the flow asks it or not (to replay a
+        screening whatever the bot asks: bot/replay.py). No health insurance, as above."""
+        answers = self.answers()
+        answers.setdefault("lost_job", self.lost_job or self.work == "lost_job")
+        answers.setdefault("foster_youth", self.head.foster)
+        answers.update(student_exempt=self.student_exempt, foster_care_at_18=self.foster_at_18)
+        return answers
+
     @staticmethod
     def asks_student_exempt(answers: Mapping[str, Any]) -> bool:
         """The flow's condition for the CalFresh exemption question (flows/screener.yaml)."""
