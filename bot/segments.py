@@ -89,8 +89,11 @@ def _outside_gsm7(char: str) -> bool:
     return False
 
 
-# Line ends, then sentence ends (including the Devanagari and Gurmukhi danda), then spaces.
-_BREAKS = (re.compile(r"\n"), re.compile(r"(?<=[.!?।])\s"), re.compile(r"\s"))
+# Line ends that do not start a numbered line ("2 CalFresh: ...", "3 I lost my job"), so a
+# question keeps its choices and a results header its first program; then any line end, then
+# sentence ends (including the Devanagari and Gurmukhi danda), then spaces.
+_BREAKS = (re.compile(r"\n(?!\d+ )"), re.compile(r"\n"), re.compile(r"(?<=[.!?।])\s"),
+           re.compile(r"\s"))
 WHATSAPP_MAX_CHARS = 1600  # Twilio's cap on a message body
 
 
@@ -98,9 +101,10 @@ def split(text: str, max_segments: int | None = None,
           max_chars: int = WHATSAPP_MAX_CHARS) -> list[str]:
     """Split a reply into messages of at most `max_segments` SMS segments (or `max_chars`).
 
-    We break at a line end if we can, else after a sentence, else at a space; never inside a
-    word, a URL or a grapheme cluster. A single word longer than a whole message is the only
-    thing ever cut, and then between clusters.
+    We break at a line end if we can (one that does not start a numbered line first), else
+    after a sentence, else at a space; never inside a word, a URL or a grapheme cluster. A
+    single word longer than a whole message is the only thing ever cut, and then between
+    clusters.
     """
 
     def fits(part: str) -> bool:

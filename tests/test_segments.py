@@ -93,6 +93,20 @@ def test_split_breaks_after_a_danda_when_the_sentence_fits():
     assert parts == [first, "न" * 40]
 
 
+def test_split_keeps_a_numbered_list_with_the_line_that_introduces_it():
+    """A language menu or a question's choices cut after "3 ..." would leave "4 ..." alone
+    in the next text; cutting before the question costs no more segments."""
+    menu = ("San José Benefits. Reply with a number:\n"
+            "1 English\n2 Español\n3 Tiếng Việt\n4 ਪੰਜਾਬੀ\n5 हिंदी")
+    note = "You can ask for a reminder once you see your results."
+    assert split(note + "\n" + menu, max_segments=2) == [note, menu]
+
+
+def test_split_cuts_inside_a_numbered_list_when_nothing_else_fits():
+    items = [f"{number} {'न' * 40}" for number in range(1, 4)]
+    assert split("\n".join(items), max_segments=1) == items
+
+
 def test_counting_matches_naive_arithmetic_when_every_cluster_is_one_unit():
     for length in (71, 134, 135, 201, 268, 269):
         assert segments("न" * length) == math.ceil(length / 67)
