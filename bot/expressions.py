@@ -79,11 +79,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "max": _extreme(max),
 }
 
-_ORDERING = {ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt,
-             ast.LtE: operator.le}
-_EQUALITY = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Is: operator.is_,
-             ast.IsNot: operator.is_not}
-_MEMBERSHIP = {ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
 _ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
                ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv,
                ast.Mod: operator.mod}
@@ -91,24 +86,48 @@ _CONSTANT_NAMES = {"true": True, "false": False, "null": None,
                    "True": True, "False": False, "None": None}
 
 
-def _compare_pair(op: type[ast.cmpop], left: Any, right: Any) -> Any:
-    if left is UNKNOWN or right is UNKNOWN:
-        return UNKNOWN
-    if op in _ORDERING:
+def _ordering(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
+    def pair(left: Any, right: Any) -> Any:
+        if left is UNKNOWN or right is UNKNOWN:
+            return UNKNOWN
         if left is None or right is None:
             return False
         try:
-            return _ORDERING[op](left, right)
+            return compare(left, right)
         except TypeError:
             return False
-    if op in _MEMBERSHIP:
-        if isinstance(right, tuple) and any(item is UNKNOWN for item in right):
+
+    return pair
+
+
+def _membership(contains: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
+    def pair(left: Any, right: Any) -> Any:
+        if left is UNKNOWN or right is UNKNOWN or (
+                isinstance(right, tuple) and any(item is UNKNOWN for item in right)):
             return UNKNOWN
         try:
-            return _MEMBERSHIP[op](left, right)
+            return contains(left, right)
         except TypeError:
             return False
-    return _EQUALITY[op](left, right)
+
+    return pair
+
+
+def _equality(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
+    def pair(left: Any, right: Any) -> Any:
+        return UNKNOWN if left is UNKNOWN or right is UNKNOWN else compare(left, right)
+
+    return pair
+
+
+# One comparison of two values: ordering with None is false, and UNKNOWN stays UNKNOWN.
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Gt: _ordering(operator.gt), ast.GtE: _ordering(operator.ge),
+    ast.Lt: _ordering(operator.lt), ast.LtE: _ordering(operator.le),
+    ast.Eq: _equality(operator.eq), ast.NotEq: _equality(operator.ne),
+    ast.Is: _equality(operator.is_), ast.IsNot: _equality(operator.is_not),
+    ast.In: _membership(lambda a, b: a in b), ast.NotIn: _membership(lambda a, b: a not in b),
+}
 
 
 def _all_of(parts: list[Compiled]) -> Compiled:
@@ -215,14 +234,17 @@ def _binary(node: ast.BinOp) -> Compiled:
 
 def _comparison(node: ast.Compare) -> Compiled:
     operands = [_compile(node.left), *(_compile(item) for item in node.comparators)]
-    ops = [type(op) for op in node.ops]
+    pairs = [_COMPARE[type(op)] for op in node.ops]
+    if len(pairs) == 1:  # the usual `age <= 24`: no loop
+        left, right, pair = operands[0], operands[1], pairs[0]
+        return lambda values: pair(left(values), right(values))
 
-    def compare(values: Values) -> Any:
+    def chain(values: Values) -> Any:
         unknown = False
         left = operands[0](values)
-        for op, operand in zip(ops, operands[1:], strict=True):
+        for pair, operand in zip(pairs, operands[1:], strict=True):
             right = operand(values)
-            outcome = _compare_pair(op, left, right)
+            outcome = pair(left, right)
             if outcome is UNKNOWN:
                 unknown = True
             elif not outcome:
@@ -230,7 +252,7 @@ def _comparison(node: ast.Compare) -> Compiled:
             left = right
         return UNKNOWN if unknown else True
 
-    return compare
+    return chain
 
 
 def _if_else(node: ast.IfExp) -> Compiled:
