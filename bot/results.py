@@ -22,6 +22,9 @@ def paginate(content: Content, lang: str, programs: Sequence[Program]) -> list[l
     """Program indexes per page: as many as fit in the page budget, in order of value.
 
     Every page but the last ends with "MORE"; the last ends with the pointer to help today.
+    A page always holds at least one program: when one long line and the last page's two
+    footers overflow the budget (UCS-2 languages), the engine splits the page at a line end
+    (bot/segments.split), so the pointer to help today may come as a text of its own.
     """
     budget = content.flow.settings.results_page_segments
 

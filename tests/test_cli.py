@@ -51,7 +51,7 @@ def test_chat_reads_one_message_per_line_and_prints_each_reply():
 
 def test_chat_can_start_in_another_language():
     result = screener("chat", "--lang", "es", stdin="hola\n")
-    assert "¿Cuántos años tienes? Responde con un número, como 22." in result.stdout
+    assert "¿Qué edad tienes?" in result.stdout
 
 
 def test_check_refuses_a_misspelled_answer_with_its_line_and_the_name_meant():

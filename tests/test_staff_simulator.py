@@ -232,7 +232,7 @@ def test_the_page_offers_each_language_greeting_the_campaigns_and_both_channels(
 
 def test_the_flows_lint_problems_are_shown_at_the_top(fake_redis, flows):
     line = edit(flows / "screener.yaml",
-                '    ask: "How old are you? Reply with a number, like 22."',
+                '    ask: "How old are you?"',
                 '    ask: "' + "How old are you, really and truly? " * 10 + '"')
     app = make_app(fake_redis, load_content(flows), STAFF_USERS=STAFF_USERS)
     page = Staff(app).page.text

@@ -1,8 +1,9 @@
 """`screener segments`: what the text line costs in SMS segments, per language.
 
 Writes the table kept in docs/segments.md: each question as sent (with its choices), and whole
-screenings along the longest path (every conditional question asked) and the shortest one,
-counted by running the real engine, welcome and first results page included.
+screenings along the longest path (every conditional question asked), the shortest one and the
+clear case of issue 14, counted by running the real engine, welcome and first results page
+included.
 
 The two paths are derived from the flow, not scripted: whatever question the bot asks, we
 answer it (by its id and type) with the answer that opens the most conditional questions, or
@@ -12,7 +13,7 @@ the fewest, so adding, removing or reordering questions never breaks the report.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,15 +28,45 @@ from bot.session import Stage
 SAMPLE_ZIP = "95112"  # downtown San José: a real ZIP inside the county
 MONEY_STEP = 100  # dollars either side of an income threshold in a condition
 MAX_TURNS = 60
+# A fixed clock (15 January 2027), a minute between messages: the rules as they stand then
+# decide the results page, the same in every run.
+START = 1_800_000_000.0
+
+
+# The clear case of issue 14, answered by question id: a single 20-year-old in downtown San
+# José, no children, not pregnant, $1,200 a month from 20+ hours of work, not a student, never
+# in foster care, no health insurance, housing not at risk. Every SMS segment is paid by the
+# city: this screening must cost at most CLEAR_CASE_TARGET segments in English and
+# CLEAR_CASE_TARGET_OTHERS in every other language.
+CLEAR_CASE = {"age": "20", "zip": SAMPLE_ZIP, "household_size": "1", "has_children": "NO",
+              "pregnant": "NO", "monthly_income": "1200", "work": "1", "student": "NO",
+              "foster_youth": "NO", "has_health_insurance": "NO", "housing_risk": "NO"}
+CLEAR_CASE_TARGET, CLEAR_CASE_TARGET_OTHERS = 12, 18
+
+# What the next message is, given the question the bot waits at and the answers so far.
+Answerer = Callable[[Question, Mapping[str, Any]], str]
+
+
+def clear_case_target(lang: str) -> int:
+    return CLEAR_CASE_TARGET if lang == "en" else CLEAR_CASE_TARGET_OTHERS
 
 
 @dataclass(frozen=True)
 class Screening:
-    """One scripted screening: what was sent, in how many messages and segments."""
+    """One scripted screening: every text sent (welcome to first results page) and the
+    questions asked."""
 
-    messages: int
-    segments: int
+    texts: tuple[str, ...]
     asked: tuple[str, ...]  # question ids, in the order the bot asked them
+    programs: tuple[str, ...]  # the programs on the results, most valuable first
+
+    @property
+    def messages(self) -> int:
+        return len(self.texts)
+
+    @property
+    def segments(self) -> int:
+        return sum(count(text).segments for text in self.texts)
 
 
 def said(content: Content, lang: str, token: str) -> str:
@@ -144,14 +175,38 @@ def _english(content: Content, questions: list[Question]) -> list[str]:
 
 
 def screening(content: Content, lang: str, longest: bool) -> Screening:
-    """Run the engine in `lang`, answering whatever it asks; count what it sends."""
-    session, messages, used, asked = None, 0, 0, []
+    """The longest or the shortest path through the flow in `lang`."""
+    return run(content, lang,
+               lambda question, answers: scripted_answer(content, question, answers, longest))
+
+
+def answering(answers: Mapping[str, str]) -> Answerer:
+    """Answer by question id, so a new or moved question never shifts the answers; an
+    optional question with no answer given is skipped."""
+
+    def answer(question: Question, _known: Mapping[str, Any]) -> str:
+        if question.id in answers:
+            return answers[question.id]
+        if question.optional:
+            return "SKIP"
+        raise ValueError(f"no answer for question '{question.id}'")
+
+    return answer
+
+
+def clear_case(content: Content, lang: str) -> Screening:
+    return run(content, lang, answering(CLEAR_CASE))
+
+
+def run(content: Content, lang: str, answer: Answerer) -> Screening:
+    """Run the engine in `lang` from the greeting to the first results page, answering
+    whatever it asks with `answer`; keep every text it sends."""
+    session, texts, asked = None, [], []
     text = said(content, lang, "HELLO")
     for minute in range(MAX_TURNS):
-        result = step(content, session, text, 60.0 * minute, lang=lang)
+        result = step(content, session, text, START + 60.0 * minute, lang=lang)
         session = result.session
-        messages += len(result.replies)
-        used += sum(count(reply).segments for reply in result.replies)
+        texts += result.replies
         if session is None or session["stage"] == RESULTS:
             break
         if session["stage"] != Stage.ASKING:
@@ -161,11 +216,10 @@ def screening(content: Content, lang: str, longest: bool) -> Screening:
             raise ValueError(f"the scripted screening in {lang} is stuck at '{question.id}': "
                              f"the bot does not accept {text!r}")
         asked.append(question.id)
-        text = said(content, lang, scripted_answer(content, question, session["answers"],
-                                                   longest))
+        text = said(content, lang, answer(question, session["answers"]))
     if session is None or session["stage"] != RESULTS:
         raise ValueError(f"the scripted screening in {lang} did not reach the results")
-    return Screening(messages, used, tuple(dict.fromkeys(asked)))
+    return Screening(tuple(texts), tuple(dict.fromkeys(asked)), tuple(session["programs"]))
 
 
 def follow_up_texts(content: Content) -> list[tuple[str, str, list[str]]]:
@@ -205,11 +259,13 @@ def report(content: Content) -> str:
         rows.append(f"| {label} | " + " | ".join(cells) + " |")
     totals = []
     for name, longest in (("longest path", True), ("shortest path", False)):
-        cells = []
-        for lang in languages:
-            run = screening(content, lang, longest)
-            cells.append(f"**{run.segments}** in {run.messages} msgs")
-        totals.append(f"| whole screening, {name} | " + " | ".join(cells) + " |")
+        runs = [screening(content, lang, longest) for lang in languages]
+        totals.append(f"| whole screening, {name} | " + " | ".join(
+            f"**{done.segments}** in {done.messages} msgs" for done in runs) + " |")
+    totals.append(f"| whole screening, clear case (target: en {CLEAR_CASE_TARGET}, others "
+                  f"{CLEAR_CASE_TARGET_OTHERS}) | " + " | ".join(
+        f"**{done.segments}** in {done.messages} msgs"
+        for done in (clear_case(content, lang) for lang in languages)) + " |")
     budget = content.flow.settings.question_segments
     return "\n".join([
         "# SMS segments per question and per screening",
@@ -225,7 +281,10 @@ def report(content: Content) -> str:
         "",
         "Both paths are derived from the flow: each question the bot asks gets the answer that",
         "opens the most conditional questions (longest) or skips the most, with SKIP where a",
-        "question allows it (shortest). Screenings count every reply: welcome, questions,",
+        "question allows it (shortest). The clear case is a single 20-year-old in ZIP 95112",
+        "earning $1,200 a month from 20+ hours of work, with no children, no pregnancy, no",
+        "school, no foster care, no health insurance and no housing risk (issue 14; its test",
+        "is tests/test_clear_case_cost.py). Screenings count every reply: welcome, questions,",
         "read-backs and the first page of results. Follow-ups name the top two programs, or",
         "only the first when two names would take the text over the budget (docs/outreach.md).",
         "",
