@@ -1,9 +1,10 @@
 """One inbound message, start to finish; shared by the Twilio web hook and the simulator.
 
-dedup → per-contact lock → opt-out keywords → flood limits → load session → engine.step →
-save and count (one MULTI) → queue the engine's jobs → the replies. No Flask here: the caller
-turns replies into TwiML. A WhatsApp message also notes the time, for the worker to know
-whether WhatsApp's 24-hour window is open (bot/window.py).
+Per-contact lock, dedup and load (one script) → opt-out keywords → flood limits →
+engine.step → save, count and unlock (one script) → queue the engine's jobs → the replies:
+two Redis round trips for an ordinary turn (bot/store.py). No Flask here: the caller turns
+replies into TwiML. A WhatsApp message also notes the time, for the worker to know whether
+WhatsApp's 24-hour window is open (bot/window.py).
 
 A lock rather than WATCH/MULTI: a turn has effects outside its own keys (STOP deletes queued
 RQ jobs), and under a burst from one person optimistic retries would re-run the engine again
@@ -38,7 +39,9 @@ from bot.sealing import open_sealed, seal
 from bot.store import (
     KEEP,
     PENDING_JOBS,
+    Begun,
     Change,
+    Command,
     LockLost,
     Snapshot,
     Store,
@@ -109,6 +112,7 @@ class ContactMemory:
 
 
 LIMITED = {verdict.value for verdict in ratelimit.Verdict} - {ratelimit.Verdict.OK.value}
+LOCK_POLL_SECONDS = 0.01  # turns take milliseconds: a queued message waits little
 
 
 class ContactBusy(Exception):
@@ -145,11 +149,11 @@ class Textline:
         contact = self.contact(message.address)
         started = time.perf_counter()
         try:
-            replies, outcome = self._locked_turn(contact, message)
+            replies, outcome, waiting = self._locked_turn(contact, message)
         except Exception:
             log.exception("request=%s contact=%s turn failed", request_id, contact[:8])
             return self._after_failure(contact, message, request_id)
-        self._catch_up()
+        self._catch_up(waiting)
         log.info("request=%s contact=%s channel=%s outcome=%s replies=%d ms=%.1f",
                  request_id, contact[:8], message.channel, outcome, len(replies),
                  (time.perf_counter() - started) * 1000)
@@ -210,13 +214,15 @@ class Textline:
             return False
         return any(event.kind == "opted_out" for event in result.events)
 
-    def _catch_up(self) -> None:
-        """After a good turn: record opt-outs kept on disk, and queue jobs left waiting. Never
-        costs the resident the reply."""
+    def _catch_up(self, waiting: int) -> None:
+        """After a good turn: record opt-outs kept on disk, and queue the `waiting` jobs left
+        waiting. Never costs the resident the reply."""
         try:
             self.fallback.replay(self.store, self.jobs.cancel)
         except Exception:
             log.exception("kept opt-outs not recorded yet")
+        if not waiting:
+            return
         try:
             self.retry_pending_jobs()
         except Exception:
@@ -233,24 +239,62 @@ class Textline:
         finally:
             _release(lock)
 
-    def _locked_turn(self, contact: str, message: Message) -> tuple[list[str], str]:
-        with self._locked(contact) as token:
-            now = self.clock()
-            if message.channel == "whatsapp":
-                window.note_inbound(self.store.redis, contact, now)
-            found = self.store.snapshot(contact, message.sid)
+    def _locked_turn(self, contact: str, message: Message) -> tuple[list[str], str, int]:
+        """The replies, the outcome, and how many engine jobs wait to be queued. Two round
+        trips for most turns: `begin`, then a commit that also releases the lock. A turn
+        with engine jobs releases it only after queueing them (a STOP waits, then finds the
+        jobs to cancel)."""
+        token = uuid.uuid4().hex.encode()
+        begun, now, total, waiting = self._begin(contact, message, token)
+        found = begun.found
+        if not begun.locked:  # a redelivery of a saved turn, while another turn runs
+            self.store.count(now, ["duplicate"])
+            return found.seen or [], "duplicate", waiting
+        released = False
+        try:
             if found.seen is not None:
-                self.store.count(now, ["duplicate"])
-                return found.seen, "duplicate"
-            change, jobs = self._turn(contact, message, found, now)
+                self.store.commit(contact, Change([], counts=("duplicate",)), now,
+                                  token=token, release=True)
+                released = True
+                return found.seen, "duplicate", waiting
+            change, jobs = self._turn(contact, message, begun, total, now)
             limited = bool(set(change.counts) & LIMITED)
             change = replace(change, counts=(f"inbound:{message.channel}", *change.counts))
             # A limited message is not marked seen: its redelivery deserves a real answer.
             self.store.commit(contact, change, now, None if limited else message.sid,
-                              kept=found.kept, token=token)
+                              kept=found.kept, token=token, release=not jobs)
+            released = not jobs
             self._enqueue(contact, message, jobs, now)
+        finally:
+            if not released:
+                self.store.release(contact, token)
         self._remember(contact, found, change)
-        return change.replies, ",".join(change.counts[1:]) or "quiet"
+        return change.replies, ",".join(change.counts[1:]) or "quiet", waiting
+
+    def _begin(self, contact: str, message: Message,
+               token: bytes) -> tuple[Begun, float, int, int]:
+        """Take the contact's lock and read the contact, polling while another turn holds it;
+        a redelivery of a saved turn needs no lock. The first try also counts the message in
+        the global minute and reads how many engine jobs wait to be queued, in its one round
+        trip. Returns what was found, the turn's time (once locked), the minute's count and
+        the jobs waiting."""
+        deadline = time.monotonic() + self.store.ttl.lock_wait
+        whatsapp = window.WINDOW_SECONDS if message.channel == "whatsapp" else 0
+        along: tuple[Command, ...] = (*ratelimit.minute_count(self.clock()),
+                                       ("LLEN", PENDING_JOBS))
+        while True:
+            now = self.clock()
+            begun = self.store.begin(contact, message.sid, token, now,
+                                     rate_window=self.limits.window,
+                                     whatsapp_seconds=whatsapp, along=along)
+            if along:
+                total, _, waiting = begun.along
+                along = ()
+            if begun.locked or begun.found.seen is not None:
+                return begun, now, total, waiting
+            if time.monotonic() > deadline:
+                raise ContactBusy(contact[:8])
+            time.sleep(LOCK_POLL_SECONDS)
 
     def _enqueue(self, contact: str, message: Message, jobs: list[Job], now: float) -> None:
         """Hand the engine's slow work to the worker, after the turn is saved and still under
@@ -308,8 +352,9 @@ class Textline:
             done += 1
         return done
 
-    def _turn(self, contact: str, message: Message, found: Snapshot,
+    def _turn(self, contact: str, message: Message, begun: Begun, total: int,
               now: float) -> tuple[Change, list[Job]]:
+        found = begun.found
         kind = self.keywords.kind(message.body, message.opt_out_type)
         lang = (found.session or found.opt_out or {}).get("lang") \
             or self.memory.recall(contact)[0]
@@ -324,7 +369,14 @@ class Textline:
             return Change([], session=leftover, counts=("while_opted_out",)), []
         if kind == "stop":
             return self._opt_out(contact, message, lang, now, found.session), []
-        verdict = ratelimit.check(self.store.redis, contact, now, self.limits)
+        verdict = ratelimit.verdict(begun.recent + 1, total, begun.noticed, self.limits)
+        change, jobs = self._rated_turn(contact, message, found, kind, lang, verdict, now)
+        return replace(change, also=ratelimit.marks(contact, now, self.limits, verdict)), jobs
+
+    def _rated_turn(self, contact: str, message: Message, found: Snapshot, kind: str | None,
+                    lang: str, verdict: ratelimit.Verdict,
+                    now: float) -> tuple[Change, list[Job]]:
+        """A message that counts towards the flood limits: the notice, or the engine's turn."""
         if verdict is not ratelimit.Verdict.OK:
             silent = verdict is ratelimit.Verdict.SILENT
             return Change([] if silent else [self.content.message(lang, verdict.value)],

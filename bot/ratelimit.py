@@ -5,6 +5,9 @@ has been calm for a whole window (every message counts, and every message over t
 pushes the notice's expiry on). A global per-minute ceiling protects the web processes and the
 budget from a storm of many numbers; every message over it gets the "busy" reply (never
 silence: those are residents, not a loop) and is not marked seen.
+
+No round trip of its own: a turn reads the counts in its first round trip and writes this
+message into them with its commit (bot/store.py), under the contact's lock.
 """
 
 from __future__ import annotations
@@ -15,9 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from redis import Redis
-
-from bot.store import global_key, key
+from bot.store import Command, global_key, key
 
 
 class Verdict(Enum):
@@ -43,20 +44,28 @@ class Limits:
                       if config.get(name)})
 
 
-def check(redis: Redis, contact: str, now: float, limits: Limits) -> Verdict:
-    recent, minute = key(contact, "rate"), global_key(f"rate:{int(now // 60)}")
-    pipe = redis.pipeline(transaction=False)
-    pipe.zremrangebyscore(recent, 0, now - limits.window)
-    pipe.zadd(recent, {f"{now:.6f}-{secrets.token_hex(4)}": now})
-    pipe.zcard(recent)
-    pipe.expire(recent, limits.window)
-    pipe.incr(minute)
-    pipe.expire(minute, 120)
-    _, _, count, _, total, _ = pipe.execute()
-    if count <= limits.per_contact:
+def minute_count(now: float) -> tuple[Command, ...]:
+    """Count a message in the global minute (run beside the turn's first read)."""
+    minute = global_key(f"rate:{int(now // 60)}")
+    return ("INCR", minute), ("EXPIRE", minute, 120)
+
+
+def verdict(recent: int, total: int, noticed: bool, limits: Limits) -> Verdict:
+    """`recent`: the contact's messages in the window, this one included; `total`: everyone's
+    this minute; `noticed`: this flood got its notice already."""
+    if recent <= limits.per_contact:
         return Verdict.OK if total <= limits.global_per_minute else Verdict.BUSY
-    notice = key(contact, "rate:notice")
-    if redis.set(notice, 1, nx=True, ex=limits.window):
-        return Verdict.RATE_LIMITED
-    redis.expire(notice, limits.window)
-    return Verdict.SILENT
+    return Verdict.SILENT if noticed else Verdict.RATE_LIMITED
+
+
+def marks(contact: str, now: float, limits: Limits, said: Verdict) -> tuple[Command, ...]:
+    """The writes that put this message in the contact's window, and push a flood's notice on
+    (the turn's commit runs them under the contact's lock)."""
+    recent = key(contact, "rate")
+    writes: tuple[Command, ...] = (
+        ("ZREMRANGEBYSCORE", recent, 0, now - limits.window),
+        ("ZADD", recent, now, f"{now:.6f}-{secrets.token_hex(4)}"),
+        ("EXPIRE", recent, limits.window))
+    if said in (Verdict.RATE_LIMITED, Verdict.SILENT):
+        writes += (("SET", key(contact, "rate:notice"), 1, "EX", limits.window),)
+    return writes

@@ -3,13 +3,12 @@
 A contact is the keyed hash (HMAC-SHA256 with SCREENER_SECRET) of its normalised address, so
 a leaked dump or key listing cannot be turned back into numbers without the secret. Every key
 of one contact carries the Redis Cluster hash tag `{<contact>}`: the whole contact lives on one
-slot, so a turn reads it in one round trip and writes it in one MULTI.
+slot, so one script can read or write it.
 
-    sj:{<contact>}:session       JSON session                            retention
+    sj:{<contact>}:session       the session, compressed (bot/session.py)  retention
     sj:{<contact>}:optout        JSON {"at", "lang"} while opted out      opt-out retention
     sj:{<contact>}:lock          the per-contact turn lock               lock timeout
-    sj:{<contact>}:replies       sorted set: recent MessageSids by time   seen window
-    sj:{<contact>}:replies:<sid> JSON replies given to that message      seen window
+    sj:{<contact>}:replied       replies to the last MessageSids, compressed   reply window
     sj:{<contact>}:rate          sorted set of recent message times      rate window
     sj:{<contact>}:rate:notice   set once a flood got its notice         rate window
     sj:{<contact>}:jobs          set of the contact's queued RQ job ids   retention
@@ -32,14 +31,19 @@ slot, so a turn reads it in one round trip and writes it in one MULTI.
     sj:delivery:{<YYYY-MM-DD>}   hash: delivery status -> count           stats retention
     sj:outreach:{<YYYY-MM-DD>}   hash: campaign|lang|channel|outcome -> count  stats retention
 
-Each reply lives under its own key with its own fixed lifetime (never slid by later messages),
-listed in `replies` so that a turn can trim them to the last `REPLIES_KEPT` and STOP or
-RESTART can erase them (they may quote answers). The snapshot reads that list in the same
-round trip as the rest, so trimming costs no extra read.
+A turn is two round trips (bot/inbound.py). `begin` takes the lock and reads all the turn
+needs in one Lua script, sent in one pipeline with the minute's global flood counter; `commit`
+writes the turn and releases the lock in a second script. Redis runs a script whole, like
+MULTI/EXEC, and this one first checks that the lock still holds the turn's token: a turn that
+outlived its lock (a slow Redis, a paused process) fails instead of overwriting the session
+the next turn already saved. (MULTI cannot check anything first; WATCH costs two more round
+trips.) The second script also adds the day's counters, which live on other hash slots: fine
+on one Redis, as this app runs (RQ needs one); on Redis Cluster they would move beside it.
 
-A turn's commit is fenced by its lock: it WATCHes the lock key and checks the token it holds,
-so a turn that outlived its lock (a slow Redis, a paused process) fails instead of overwriting
-the session that the next turn already saved.
+The replies kept for Twilio's redeliveries are one value per contact: the last REPLIES_KEPT
+MessageSids of the last `Ttl.seen` seconds, with what each got. Every write drops the older
+ones, and the value expires `Ttl.seen` after the last, so no reply stays more than two windows;
+STOP and RESTART erase them at once (they may quote answers).
 """
 
 from __future__ import annotations
@@ -48,8 +52,9 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -57,9 +62,11 @@ from zoneinfo import ZoneInfo
 
 from redis import Redis
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import WatchError
+from redis.exceptions import NoScriptError, ResponseError
 from redis.lock import Lock
 from redis.retry import Retry
+
+from bot.session import decode, encode
 
 PREFIX = "sj"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"  # where a Redis runs unless told otherwise
@@ -69,10 +76,43 @@ CITY_TIME = ZoneInfo("America/Los_Angeles")
 STATS_SECONDS = 400 * 86400  # a year of daily counters plus a margin for year-on-year reports
 _CHANNEL_PREFIX = re.compile(r"^(whatsapp|sms):", re.IGNORECASE)
 _PUNCTUATION = re.compile(r"[\s().-]")
-# Replies kept for redeliveries: Twilio redelivers the latest messages within minutes, and a
+# Replies kept for redeliveries: Twilio redelivers within seconds (docs/reliability.md), and a
 # contact sends at most RATE_LIMIT_PER_MINUTE (20) a minute, so 20 covers every real retry.
 REPLIES_KEPT = 20
 PENDING_JOBS = f"{PREFIX}:jobs:waiting"  # engine jobs the web could not queue (bot/inbound.py)
+Command = tuple[Any, ...]  # a Redis command on one key: its name, the key, its arguments
+
+# Take the contact's lock (or find it taken) and read what the turn needs.
+# KEYS: lock, replied, optout, session, rate, rate notice, WhatsApp window.
+# ARGV: token, lock ms, flood window start (exclusive), WhatsApp seconds (0 on SMS), now.
+# The same token may take the lock again: a retried call whose first answer was lost.
+BEGIN = """
+local replied = redis.call('GET', KEYS[2])
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return {0, replied} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if ARGV[4] ~= '0' then redis.call('SET', KEYS[7], ARGV[5], 'EX', ARGV[4]) end
+return {1, replied, redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4]),
+        redis.call('ZCOUNT', KEYS[5], ARGV[3], '+inf'), redis.call('EXISTS', KEYS[6])}
+"""
+# Write a turn while its lock is still its own, then (ARGV[2] = '1') release the lock.
+# KEYS: the lock, then the keys written. ARGV: the lock token ('' when no lock is held), the
+# release flag, then each write as its length n and n words: command, index in KEYS, arguments.
+FINISH = """
+if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then
+    return redis.error_reply('LOCKLOST the turn outlived its lock')
+end
+local i = 3
+while i <= #ARGV do
+    local n = tonumber(ARGV[i])
+    local call = {ARGV[i + 1], KEYS[tonumber(ARGV[i + 2])]}
+    for j = i + 3, i + n do call[#call + 1] = ARGV[j] end
+    redis.call(unpack(call))
+    i = i + n + 1
+end
+if ARGV[2] == '1' then redis.call('DEL', KEYS[1]) end
+return 1
+"""
 
 
 class LockLost(Exception):
@@ -127,7 +167,7 @@ class Ttl:
 
     retention: int = 30 * 86400  # everything about a contact, after its last message
     opt_out: int = 400 * 86400  # a suppression record must outlive the conversation it ended
-    seen: int = 3600  # Twilio redelivers within minutes; an hour is generous
+    seen: int = 300  # replies kept for redeliveries: Twilio's come within seconds
     lock: float = 10  # a crashed holder blocks its contact at most this long
     lock_wait: float = 5  # well inside Twilio's 15 s
 
@@ -158,6 +198,16 @@ class Change:
     counts: tuple[str, ...] = ()
     forget_replies: bool = False  # RESTART: earlier replies quote answers that are gone
     outreach: tuple[str, ...] = ()  # outreach counter fields (bot/outreach.py)
+    also: tuple[Command, ...] = ()  # more writes of the turn (the flood window, bot/ratelimit.py)
+
+
+@dataclass(frozen=True)
+class Replied:
+    """What one message was answered, kept for its redeliveries."""
+
+    sid: str
+    at: float
+    replies: list[str]
 
 
 @dataclass(frozen=True)
@@ -167,115 +217,162 @@ class Snapshot:
     seen: list[str] | None
     opt_out: dict[str, Any] | None
     session: dict[str, Any] | None
-    kept: tuple[tuple[str, float], ...] = ()  # (MessageSid, time) of replies kept, oldest first
+    kept: tuple[Replied, ...] = ()  # replies kept for redeliveries, oldest first
+
+
+@dataclass(frozen=True)
+class Begun:
+    """What `Store.begin` found. Without the lock only `found.seen` and `found.kept` are read:
+    a redelivery of a saved turn is answered without waiting for the lock."""
+
+    locked: bool
+    found: Snapshot
+    recent: int = 0  # the contact's messages in the flood window, before this one
+    noticed: bool = False  # this flood got its notice already
+    along: list[Any] = field(default_factory=list)  # what the commands sent along returned
 
 
 class Store:
     def __init__(self, redis: Redis, ttl: Ttl | None = None):
         self.redis = redis
         self.ttl = ttl or Ttl()
+        self._begin = redis.register_script(BEGIN)
+        self._finish = redis.register_script(FINISH)
 
     def lock(self, contact: str) -> Lock:
+        """The contact's lock for work outside a turn (the worker, staff): the same key and
+        tokens as `begin` takes, so the two exclude each other."""
         # Turns take milliseconds: poll often so a queued message waits little.
         return self.redis.lock(key(contact, "lock"), timeout=self.ttl.lock, sleep=0.01,
                                blocking_timeout=self.ttl.lock_wait)
 
-    def snapshot(self, contact: str, sid: str | None) -> Snapshot:
+    def begin(self, contact: str, sid: str | None, token: bytes, now: float, *,
+              rate_window: float, whatsapp_seconds: int = 0,
+              along: Sequence[Command] = ()) -> Begun:
+        """Take the contact's lock for a turn unless another holds it, and read the contact,
+        in one round trip with the commands `along` (other keys: the global flood counter).
+        `whatsapp_seconds` notes the time of a WhatsApp message for that long."""
+        keys = [key(contact, part) for part in
+                ("lock", "replied", "optout", "session", "rate", "rate:notice", WHATSAPP_WINDOW)]
+        args = [token, int(self.ttl.lock * 1000), f"({now - rate_window!r}", whatsapp_seconds,
+                repr(now)]
         pipe = self.redis.pipeline(transaction=False)
-        pipe.mget(key(contact, "optout"), key(contact, "session"), _reply_key(contact, sid))
-        pipe.zrange(key(contact, "replies"), 0, -1, withscores=True)
-        (opt_out, session, seen), kept = pipe.execute()
-        return Snapshot(
-            seen=_json(seen) if sid else None,
-            opt_out=_json(opt_out),
-            session=_json(session),
-            kept=tuple((_text(name), score) for name, score in kept),
-        )
+        pipe.evalsha(self._begin.sha, len(keys), *keys, *args)
+        for command in along:
+            pipe.execute_command(*command)
+        result, *results = pipe.execute(raise_on_error=False)
+        if isinstance(result, NoScriptError):  # a restarted Redis forgot it: load it again
+            result = self._begin(keys, args)
+        for answer in (result, *results):
+            if isinstance(answer, Exception):
+                raise answer
+        locked, replied, *rest = result
+        kept = _unpack_replied(replied)
+        if not locked:
+            return Begun(False, Snapshot(_seen(kept, sid), None, None, kept), along=results)
+        opt_out, session, recent, noticed = rest
+        return Begun(True, Snapshot(_seen(kept, sid), _json(opt_out), _session(session), kept),
+                     int(recent), bool(noticed), results)
+
+    def snapshot(self, contact: str, sid: str | None) -> Snapshot:
+        opt_out, session, replied = self.redis.mget(
+            key(contact, "optout"), key(contact, "session"), key(contact, "replied"))
+        kept = _unpack_replied(replied)
+        return Snapshot(_seen(kept, sid), _json(opt_out), _session(session), kept)
 
     def seen(self, contact: str, sid: str) -> list[str] | None:
         """The replies a MessageSid got, if its turn was saved."""
-        return _json(self.redis.get(_reply_key(contact, sid)))
+        return _seen(_unpack_replied(self.redis.get(key(contact, "replied"))), sid)
 
     def opt_out_record(self, contact: str) -> dict[str, Any] | None:
         return _json(self.redis.get(key(contact, "optout")))
 
     def commit(self, contact: str, change: Change, now: float, sid: str | None = None, *,
-               kept: Iterable[tuple[str, float]] | None = None,
-               token: bytes | None = None) -> None:
+               kept: Iterable[Replied] | None = None, token: bytes | None = None,
+               release: bool = False) -> None:
         """Write a turn all at once: a redelivered MessageSid then finds either nothing (and
         runs the turn) or everything (and gets the same replies).
 
-        `kept` is the snapshot's list of kept replies (to trim; read here when not given);
-        `token` the turn's lock token: the write lands only while that lock is still this
-        turn's (else LockLost)."""
-        if kept is None:
-            kept = [(_text(name), at) for name, at in
-                    self.redis.zrange(key(contact, "replies"), 0, -1, withscores=True)]
-        with self.redis.pipeline(transaction=True) as pipe:
-            if token is not None:
-                pipe.watch(key(contact, "lock"))
-                if pipe.get(key(contact, "lock")) != token:
-                    raise LockLost(contact[:8])
-                pipe.multi()
-            forget = change.session is None or change.forget_replies
-            self._write_replies(pipe, contact, change.replies if sid else None, sid, now,
-                                list(kept), forget)
-            if change.session is None:
-                pipe.delete(key(contact, "session"))
-            elif change.session is not KEEP:
-                pipe.set(key(contact, "session"), _dump(change.session), ex=self.ttl.retention)
-            if change.opt_out is None:
-                pipe.delete(key(contact, "optout"))
-            elif change.opt_out is not KEEP:
-                pipe.set(key(contact, "optout"), _dump(change.opt_out), ex=self.ttl.opt_out)
-                pipe.delete(key(contact, WHATSAPP_WINDOW))  # START opens it again
-            _count(pipe, stats_key(now), change.counts)
-            _count(pipe, stats_key(now, OUTREACH), change.outreach)
-            try:
-                pipe.execute()
-            except WatchError:
-                raise LockLost(contact[:8]) from None
+        `kept` is the snapshot's replies kept (read here when needed and not given); `token`
+        the turn's lock token: the write lands only while that lock is still this turn's
+        (else LockLost), and `release` frees the lock in the same round trip."""
+        forget = change.session is None or change.forget_replies
+        if kept is None and sid and not forget:
+            kept = _unpack_replied(self.redis.get(key(contact, "replied")))
+        writes = self._replies(contact, change.replies, sid, now, tuple(kept or ()), forget)
+        if change.session is None:
+            writes.append(("DEL", key(contact, "session")))
+        elif change.session is not KEEP:
+            writes.append(("SET", key(contact, "session"), encode(change.session),
+                           "EX", self.ttl.retention))
+        if change.opt_out is None:
+            writes.append(("DEL", key(contact, "optout")))
+        elif change.opt_out is not KEEP:
+            writes += [("SET", key(contact, "optout"), _dump(change.opt_out),
+                        "EX", self.ttl.opt_out),
+                       ("DEL", key(contact, WHATSAPP_WINDOW))]  # START opens it again
+        writes += [*change.also, *_counts(stats_key(now), change.counts),
+                   *_counts(stats_key(now, OUTREACH), change.outreach)]
+        self._write(contact, writes, token, release)
 
-    def _write_replies(self, pipe: Any, contact: str, replies: list[str] | None,
-                       sid: str | None, now: float, kept: list[tuple[str, float]],
-                       forget: bool) -> None:
-        """Keep this message's replies; drop those erased, expired or beyond REPLIES_KEPT."""
-        index = key(contact, "replies")
-        if forget:
-            drop = [name for name, _ in kept]
-        else:
-            fresh = [name for name, at in kept if at > now - self.ttl.seen and name != sid]
-            room = REPLIES_KEPT - (1 if replies is not None else 0)
-            keep = set(fresh[-room:] if room > 0 else [])
-            drop = [name for name, _ in kept if name not in keep and name != sid]
-        if drop:
-            pipe.delete(*(_reply_key(contact, name) for name in drop))
-            pipe.zrem(index, *drop)
-        if replies is not None and sid:
-            pipe.set(_reply_key(contact, sid), _dump(replies), ex=self.ttl.seen)
-            pipe.zadd(index, {sid: now})
-            pipe.expire(index, self.ttl.seen)  # holds only the last hour's MessageSids
+    def release(self, contact: str, token: bytes) -> None:
+        """Free the contact's lock if it is still this turn's."""
+        with suppress(LockLost):  # it timed out: someone else's now, or nobody's
+            self._write(contact, [], token, release=True)
+
+    def _replies(self, contact: str, replies: list[str], sid: str | None, now: float,
+                 kept: tuple[Replied, ...], forget: bool) -> list[Command]:
+        """Keep this message's replies beside the recent ones still in the window; drop the
+        rest (all of them when the turn forgets what came before)."""
+        if not sid and not forget:
+            return []
+        recent = [] if forget else [entry for entry in kept
+                                    if entry.at > now - self.ttl.seen and entry.sid != sid]
+        entries = [*recent, Replied(sid, now, replies)] if sid else recent
+        name = key(contact, "replied")
+        if not entries:
+            return [("DEL", name)]
+        return [("SET", name, encode([[entry.sid, entry.at, entry.replies]
+                                      for entry in entries[-REPLIES_KEPT:]]),
+                 "EX", self.ttl.seen)]
+
+    def _write(self, contact: str, writes: Sequence[Command], token: bytes | None,
+               release: bool) -> None:
+        """Run `writes` as one script (FINISH), fenced by `token` when given."""
+        keys = {key(contact, "lock"): 1}
+        args: list[Any] = [token or b"", int(release)]
+        for name, written, *arguments in writes:
+            args += [len(arguments) + 2, name, keys.setdefault(written, len(keys) + 1),
+                     *arguments]
+        try:
+            self._finish(list(keys), args)
+        except ResponseError as error:
+            if str(error).startswith("LOCKLOST"):
+                raise LockLost(contact[:8]) from None
+            raise
 
     def count(self, now: float, fields: Iterable[str], table: str = "stats") -> None:
         pipe = self.redis.pipeline(transaction=False)
-        _count(pipe, stats_key(now, table), fields)
+        for command in _counts(stats_key(now, table), fields):
+            pipe.execute_command(*command)
         pipe.execute()
 
 
-def _count(pipe: Any, name: str, fields: Iterable[str]) -> None:
-    fields = list(fields)
-    for field in fields:
-        pipe.hincrby(name, field, 1)
-    if fields:
-        pipe.expire(name, STATS_SECONDS)
+def _counts(name: str, fields: Iterable[str]) -> list[Command]:
+    commands: list[Command] = [("HINCRBY", name, field, 1) for field in fields]
+    return [*commands, ("EXPIRE", name, STATS_SECONDS)] if commands else []
 
 
-def _reply_key(contact: str, sid: str | None) -> str:
-    return key(contact, f"replies:{sid or '-'}")
+def _seen(kept: Iterable[Replied], sid: str | None) -> list[str] | None:
+    return next((entry.replies for entry in kept if sid and entry.sid == sid), None)
 
 
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
+def _unpack_replied(raw: bytes | None) -> tuple[Replied, ...]:
+    return () if raw is None else tuple(Replied(*entry) for entry in decode(raw))
+
+
+def _session(raw: bytes | None) -> dict[str, Any] | None:
+    return None if raw is None else decode(raw)
 
 
 def _json(raw: bytes | str | None) -> Any:

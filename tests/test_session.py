@@ -1,12 +1,12 @@
 """Sessions outlive deploys: one saved by older code is brought up to date, step by step,
-and what the engine saves is plain JSON."""
+what the engine saves is plain JSON, and Redis keeps it compressed."""
 
 from __future__ import annotations
 
 import json
 
 from bot.engine import step
-from bot.session import FORMAT, MIGRATIONS, Stage, upgrade
+from bot.session import FORMAT, MIGRATIONS, Stage, decode, encode, upgrade
 
 NOW = 1_800_000_000.0
 
@@ -28,3 +28,27 @@ def test_a_format_1_session_mid_urgent_goes_back_to_its_question(content):
 def test_a_saved_session_is_plain_json_with_stages_as_words(content):
     session = step(content, None, "hi", NOW).session
     assert json.loads(json.dumps(session))["stage"] == "asking"
+
+
+def screened(content):
+    session = None
+    for said in ("hi", "20", "95112", "1", "no", "no", "$1,200", "1", "no", "no", "no", "no"):
+        session = step(content, session, said, NOW).session
+    return session
+
+
+def test_a_finished_screening_is_kept_in_under_a_tenth_of_its_json(content):
+    session = screened(content)
+    kept = encode(session)
+    assert decode(kept) == json.loads(json.dumps(session))
+    assert len(kept) < len(json.dumps(session, separators=(",", ":"))) / 10
+
+
+def test_a_session_saved_as_plain_json_by_older_code_still_loads(content):
+    session = screened(content)
+    assert decode(json.dumps(session).encode()) == json.loads(json.dumps(session))
+
+
+def test_any_json_value_comes_back_as_it_went_in():
+    value = [["SM" + "0" * 32, NOW, ["¡Hola! ¿Cuántos años tienes?", "ਤੁਹਾਡੀ ਉਮਰ ਕਿੰਨੀ ਹੈ?"]]]
+    assert decode(encode(value)) == value

@@ -1,12 +1,24 @@
 """The Redis layout: keyed hashes instead of numbers, one cluster slot per contact, one
-transaction per turn."""
+script to begin a turn and one to commit it, fenced by the turn's lock."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from redis.crc import key_slot
 
-from bot.store import KEEP, Change, Store, Ttl, contact_id, day, key, normalize_address
+from bot.store import (
+    KEEP,
+    Change,
+    LockLost,
+    Store,
+    Ttl,
+    contact_id,
+    day,
+    key,
+    normalize_address,
+)
 
 pytest_plugins = ["redis_server"]
 SECRET = b"secret"
@@ -30,7 +42,7 @@ def test_a_contact_id_is_a_keyed_hash_not_the_number():
 
 def test_every_key_of_a_contact_lands_on_one_cluster_slot():
     contact = contact_id(SECRET, "+14085550123")
-    parts = ("session", "optout", "lock", "replies", "rate", "rate:notice", "jobs", "sent:m1")
+    parts = ("session", "optout", "lock", "replied", "rate", "rate:notice", "jobs", "sent:m1")
     slots = {key_slot(key(contact, part).encode()) for part in parts}
     assert len(slots) == 1
 
@@ -66,3 +78,43 @@ def test_counters_follow_the_citys_calendar_day():
     new_year_utc = 1_767_225_600  # 2026-01-01 00:00 UTC is still New Year's Eve in San José
     assert day(new_year_utc) == "2025-12-31"
     assert day(new_year_utc + 8 * 3600) == "2026-01-01"
+
+
+def test_a_turn_begins_with_the_lock_and_commits_only_while_it_is_still_its_own(redis_client):
+    store = Store(redis_client)
+    store.commit("c1", Change([], session={"lang": "es"}), 0)
+    begun = store.begin("c1", "SM1", b"mine", 0, rate_window=60)
+    assert begun.locked and begun.found.session == {"lang": "es"}
+    assert not store.begin("c1", "SM2", b"theirs", 0, rate_window=60).locked
+    redis_client.set(key("c1", "lock"), b"theirs")  # mine timed out; another turn took it
+    with pytest.raises(LockLost):
+        store.commit("c1", Change(["late"], session={"lang": "vi"}), 1, "SM1", token=b"mine",
+                     release=True)
+    assert store.snapshot("c1", "SM1") == store.snapshot("c1", None)  # nothing landed
+    assert redis_client.get(key("c1", "lock")) == b"theirs"
+
+
+def test_a_commit_that_releases_the_lock_frees_the_contact_for_the_next_turn(redis_client):
+    store = Store(redis_client)
+    assert store.begin("c1", "SM1", b"one", 0, rate_window=60).locked
+    store.commit("c1", Change(["hi"], session={"lang": "en"}), 0, "SM1", token=b"one",
+                 release=True)
+    begun = store.begin("c1", "SM1", b"two", 1, rate_window=60)
+    assert begun.found.seen == ["hi"]  # the redelivery finds its replies
+
+
+def test_a_session_saved_as_json_by_older_code_loads(redis_client):
+    redis_client.set(key("c1", "session"), json.dumps({"lang": "pa", "stage": "asking"}))
+    assert Store(redis_client).snapshot("c1", None).session == {"lang": "pa", "stage": "asking"}
+
+
+def test_replies_are_kept_for_the_window_only_and_go_with_the_session(redis_client):
+    store, window = Store(redis_client), Ttl().seen
+    store.commit("c1", Change(["one"], session={"lang": "en"}), 0, "SM1")
+    store.commit("c1", Change(["two"], session=KEEP), window - 1, "SM2")
+    assert [entry.sid for entry in store.snapshot("c1", None).kept] == ["SM1", "SM2"]
+    store.commit("c1", Change(["three"], session=KEEP), window + 1, "SM3")
+    assert [entry.sid for entry in store.snapshot("c1", None).kept] == ["SM2", "SM3"]
+    assert 0 < redis_client.ttl(key("c1", "replied")) <= window
+    store.commit("c1", Change([], session=None), window + 2)
+    assert not redis_client.exists(key("c1", "replied"))

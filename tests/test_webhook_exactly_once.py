@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier, Event
 
@@ -12,7 +11,7 @@ from phone import Phone, make_app
 
 from bot import inbound
 from bot.content import load_content
-from bot.store import Ttl
+from bot.store import REPLIES_KEPT, Ttl
 
 pytest_plugins = ["redis_server"]
 QUESTIONS = 20
@@ -125,25 +124,9 @@ def test_a_turn_that_outlives_its_lock_never_overwrites_the_turn_after_it(real_r
     assert fast != slow_said and content.message("en", "sorry_error") not in fast
 
 
-def stored_sids(redis, contact, sids):
-    """The MessageSids whose replies are kept, whatever the layout (keys or hash fields)."""
-    found = set()
-    for name in redis.keys(f"sj:{{{contact}}}:*"):
-        text = name.decode()
-        found |= {sid for sid in sids if sid in text}
-        if redis.type(name) == b"hash":
-            found |= {sid for sid in sids if redis.hexists(name, sid)}
-        if redis.type(name) == b"zset":
-            found |= {sid for sid in sids if redis.zscore(name, sid) is not None}
-    return found
-
-
-def holder_pttl(redis, contact, sid):
-    """Milliseconds left for the key that keeps this MessageSid's reply."""
-    for name in redis.keys(f"sj:{{{contact}}}:*"):
-        if sid in name.decode() or (redis.type(name) == b"hash" and redis.hexists(name, sid)):
-            return redis.pttl(name)
-    return None
+def kept_sids(phone):
+    """The MessageSids whose replies are kept for redeliveries."""
+    return {entry.sid for entry in phone.store.snapshot(phone.contact, None).kept}
 
 
 def test_sixty_messages_keep_a_bounded_number_of_replies(redis_client, text_flow):
@@ -152,24 +135,26 @@ def test_sixty_messages_keep_a_bounded_number_of_replies(redis_client, text_flow
     sids = [f"SM{n:032x}" for n in range(1, 61)]
     for sid in sids:
         phone.text("an answer", sid=sid)
-    kept = stored_sids(redis_client, phone.contact, sids)
-    assert sids[-1] in kept
-    assert len(kept) <= 25, len(kept)
+    kept = kept_sids(phone)
+    assert kept == set(sids[-REPLIES_KEPT:])
     assert all(redis_client.ttl(name) > 0
                for name in redis_client.keys(f"sj:{{{phone.contact}}}:*"))
 
 
-def test_a_kept_reply_expires_on_time_however_many_messages_follow(redis_client, text_flow):
-    app = make_app(redis_client, text_flow)
+def test_a_kept_reply_leaves_redis_once_its_window_passes_however_many_messages_follow(
+        redis_client, text_flow):
+    now = [1_800_000_000.0]
+    app = make_app(redis_client, text_flow, CLOCK=lambda: now[0])
     phone = Phone(app)
     sid = "SM" + "d" * 32
     phone.text("an answer", sid=sid)
-    left = holder_pttl(redis_client, phone.contact, sid)
-    assert 0 < left <= 86400 * 1000
-    for _ in range(3):
-        time.sleep(0.01)
+    window = Ttl().seen
+    for _ in range(3):  # a chatty resident: each message inside the window of the last
+        assert sid in kept_sids(phone)
+        assert 0 < redis_client.ttl(f"sj:{{{phone.contact}}}:replied") <= window
+        now[0] += window / 2.5
         phone.text("an answer")
-    assert holder_pttl(redis_client, phone.contact, sid) < left
+    assert sid not in kept_sids(phone)  # gone from Redis, not only ignored
 
 
 def test_restart_forgets_the_replies_given_before_it(redis_client, text_flow):
@@ -180,7 +165,7 @@ def test_restart_forgets_the_replies_given_before_it(redis_client, text_flow):
         phone.text("an answer", sid=sid)
     restart = "SM" + "c" * 32
     said = phone.text("RESTART", sid=restart)
-    assert stored_sids(redis_client, phone.contact, before) == set()
+    assert kept_sids(phone) & set(before) == set()
     assert phone.text("RESTART", sid=restart) == said  # its own reply is kept
     trail = phone.session["trail"]
     phone.text("an answer", sid=before[0])  # long gone: a new message now
@@ -196,4 +181,4 @@ def test_a_rate_limited_message_is_not_marked_as_seen(redis_client,
     limited = ["SM" + digit * 32 for digit in "ef"]
     for sid in limited:
         phone.text("an answer", sid=sid)
-    assert stored_sids(redis_client, phone.contact, limited) == set()
+    assert kept_sids(phone) & set(limited) == set()

@@ -113,8 +113,8 @@ def test_stop_erases_the_contacts_session_replies_jobs_and_estimate_and_keeps_th
     # Kept: the opt-out record; the STOP's own answer (a redelivered STOP gets it again, not a
     # second opt-out); the flood window (message times, a minute). Nothing the resident said,
     # nothing about them.
-    assert left == {"optout", "replies", f"replies:{stop_sid}", "rate"}
-    assert real_redis.zrange(prefix + "replies", 0, -1) == [stop_sid.encode()]
+    assert left == {"optout", "replied", "rate"}
+    assert [entry.sid for entry in leaves.store.snapshot(leaves.contact, None).kept] == [stop_sid]
     assert real_redis.ttl(prefix + "rate") <= 60
     # No queued job, scheduled reminder or waiting household of theirs anywhere else: the one
     # mention left outside their keys is their hash in the estimate drain's line, which the

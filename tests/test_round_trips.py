@@ -1,0 +1,84 @@
+"""A turn's cost in Redis round trips: one to take the lock and read the contact, one to write
+the turn and let go of the lock (bot/store.py). Counted on the wire, against a real server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pytest
+from phone import Phone, make_app
+from redis import ConnectionPool, Redis
+from redis.connection import Connection
+
+from bot.redis_embedded import RedisServer
+
+pytest_plugins = ["redis_server"]
+
+
+class CountingConnection(Connection):
+    """A connection that counts what it sends: one packed write is one round trip (a
+    pipeline's commands leave together)."""
+
+    sent: ClassVar[list[bytes]] = []
+
+    def send_packed_command(self, command, check_health=True):
+        CountingConnection.sent.append(command)
+        super().send_packed_command(command, check_health)
+
+
+@pytest.fixture
+def counted(redis_server: RedisServer) -> Iterator[Redis]:
+    pool = ConnectionPool.from_url(redis_server.url, connection_class=CountingConnection)
+    client = Redis(connection_pool=pool)
+    client.flushall()
+    yield client
+    client.close()
+
+
+def round_trips(phone: Phone, body: str, **fields: str) -> tuple[int, list[str]]:
+    CountingConnection.sent.clear()
+    said = phone.text(body, **fields)
+    return len(CountingConnection.sent), said
+
+
+@pytest.mark.redis_server
+@pytest.mark.parametrize("channel", ["sms", "whatsapp"])
+def test_an_answer_mid_screening_costs_two_round_trips(counted, content, channel):
+    phone = Phone(make_app(counted, content), channel=channel)
+    phone.text("hello")
+    phone.text("22")  # the scripts are loaded by now
+    trips, said = round_trips(phone, "95112")
+    assert said and trips == 2
+
+
+@pytest.mark.redis_server
+def test_a_redelivered_message_costs_two_round_trips_and_runs_nothing(counted, content):
+    phone = Phone(make_app(counted, content))
+    phone.text("hello")
+    first = phone.text("22", sid="SM" + "1" * 32)
+    trips, said = round_trips(phone, "22", sid="SM" + "1" * 32)
+    assert said == first and trips == 2
+
+
+class Port:
+    """A job port that only notes what STOP takes back (RQ's own round trips are RQ's)."""
+
+    def __init__(self) -> None:
+        self.cancelled: list[str] = []
+
+    def enqueue(self, address, jobs, turn_id, now) -> None:
+        pass
+
+    def cancel(self, contact: str) -> None:
+        self.cancelled.append(contact)
+
+
+@pytest.mark.redis_server
+def test_stop_costs_two_round_trips_beside_taking_back_the_queued_jobs(counted, content):
+    port = Port()
+    phone = Phone(make_app(counted, content, JOBS=port))
+    phone.text("hello")
+    phone.text("22")
+    trips, _ = round_trips(phone, "STOP")
+    assert trips == 2 and port.cancelled == [phone.contact]
