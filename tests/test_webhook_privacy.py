@@ -41,6 +41,7 @@ def test_a_whole_conversation_leaves_no_phone_number_in_redis_or_logs(redis_clie
 
     stored = b"\n".join(everything_in(redis_client))
     assert stored  # the scan saw the conversation
+    assert b'"stage": "results"' in stored  # and inside the compressed sessions
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "contact=" in logged
     for form in FORMS:

@@ -26,6 +26,7 @@ from rq.job import Job
 from twilio.http import HttpClient
 from twilio.http.response import Response as TwilioResponse
 
+from bot.session import decode
 from worker import followups
 from worker.estimates import Estimate, Estimates
 from worker.outbound import Recipient
@@ -103,13 +104,15 @@ def make_due(redis: Redis, *names: str) -> list[Job]:
 
 def everything_in(redis) -> list[bytes]:
     """Every key and every value in the Redis database, whatever its type; RQ's job data
-    (zlib-compressed pickles, arguments included) unpacked too."""
+    (zlib-compressed pickles, arguments included) and the store's compressed sessions and
+    replies (bot/session.py) unpacked too."""
     found: list[bytes] = []
     for name in redis.scan_iter():
         found.append(name)
         kind = redis.type(name).decode()
         if kind == "string":
-            found.append(redis.get(name))
+            value = redis.get(name)
+            found += [value, unpacked(value)]
         elif kind == "hash":
             for field, value in redis.hgetall(name).items():
                 found += [field, value, unpacked(value)]
@@ -124,6 +127,10 @@ def unpacked(value: bytes) -> bytes:
     try:
         return zlib.decompress(value)
     except zlib.error:
+        pass
+    try:
+        return json.dumps(decode(value), ensure_ascii=False).encode()
+    except (KeyError, IndexError, ValueError, zlib.error):
         return b""
 
 
