@@ -1,0 +1,197 @@
+// The resident web door, enhanced: the page works without this script (every control is a
+// plain form post); with it, answers go by fetch and only what changed is redrawn, so the
+// page does not reload and screen readers hear just the new messages in the live region.
+// No framework, nothing inline (CSP: script-src 'self'), every text from the page itself.
+"use strict";
+
+(() => {
+  const root = document.getElementById("door");
+  if (!root || !window.fetch || !window.FormData) return;  // very old browsers: plain forms
+  const $ = (id) => document.getElementById(id);
+  const texts = root.dataset;
+  const message = $("message");
+  const notice = $("notice");
+  let busy = false;
+
+  function pagePath(lang) {
+    return lang === "en" ? "/" : `/${lang}`;
+  }
+
+  function clone(id) {
+    return $(id).content.firstElementChild.cloneNode(true);
+  }
+
+  function fill(element, selector, value) {
+    const target = element.querySelector(selector);
+    target.textContent = value || "";
+    target.hidden = !value;
+    return target;
+  }
+
+  function say(text, isError, where = notice) {
+    where.textContent = text || "";
+    where.classList.toggle("error", Boolean(isError));
+  }
+
+  function link(item) {
+    const a = document.createElement("a");
+    const phone = item.href.startsWith("tel:");
+    a.className = `action ${phone ? "call" : "visit"}`;
+    a.href = item.href;
+    a.textContent = phone ? texts.call.replace("{number}", item.label)
+      : texts.visit.replace("{site}", item.label);
+    return a;
+  }
+
+  function bubble(from, text) {
+    const item = clone(from === "resident" ? "tpl-bubble-resident" : "tpl-bubble");
+    item.querySelector(".text").textContent = text;
+    $("transcript").appendChild(item);
+  }
+
+  function card(result) {
+    const item = clone("tpl-card");
+    item.dataset.program = result.id;
+    ["name", "summary", "details", "apply", "caution"].forEach(
+      (field) => fill(item, `.${field}`, result[field]));
+    const links = item.querySelector(".links");
+    (result.links || []).forEach((entry) => {
+      const li = document.createElement("li");
+      li.appendChild(link(entry));
+      links.appendChild(li);
+    });
+    return item;
+  }
+
+  function place(service) {
+    const item = clone("tpl-service");
+    ["name", "address"].forEach((field) => fill(item, `.${field}`, service[field]));
+    fill(item, ".hours .value", service.hours).parentElement.hidden = !service.hours;
+    const phone = item.querySelector(".phone");
+    phone.hidden = !service.href;
+    if (service.href) phone.appendChild(link({ href: service.href, label: service.phone }));
+    return item;
+  }
+
+  function button(entry) {
+    const item = clone("tpl-button");
+    item.value = entry.send;
+    item.textContent = entry.label;
+    return item;
+  }
+
+  // Redraw everything but the transcript from a view (the contract's JSON); a part the
+  // answer leaves out is shown empty.
+  function render(view) {
+    const buttons = view.buttons || [];
+    $("replies").querySelector(".buttons").replaceChildren(...buttons.map(button));
+    $("replies").hidden = !buttons.length;
+    const results = view.results || [];
+    $("cards").replaceChildren(...results.map(card));
+    $("results").hidden = !results.length;
+    const services = view.services || [];
+    $("places").replaceChildren(...services.map(place));
+    $("services").hidden = !services.length;
+    $("text-me").hidden = !view.can_text_results;
+    $("forget").hidden = !(view.transcript || []).length;
+  }
+
+  function setBusy(state) {
+    busy = state;
+    root.classList.toggle("busy", state);
+    $("log").setAttribute("aria-busy", String(state));
+    message.readOnly = state;  // not disabled: focus stays in the box
+    document.querySelectorAll("#door button").forEach((b) => { b.disabled = state; });
+  }
+
+  // POST a form's fields as a form would, asking for JSON; the answer, or an Error whose
+  // message is already in the page's language.
+  async function post(form, extra) {
+    const body = new URLSearchParams(new FormData(form));
+    Object.entries(extra || {}).forEach(([name, value]) => body.set(name, value));
+    let response;
+    try {
+      response = await fetch(form.action, {
+        method: "POST", body, credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+    } catch (offline) {
+      throw new Error(texts.offline);
+    }
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok || data.error) throw new Error(data.error || texts.error);
+    return data;
+  }
+
+  async function send(text, shown, focusAfter) {
+    if (busy || !text.trim()) return;
+    setBusy(true);
+    say(texts.sending);
+    try {
+      const data = await post($("compose"), { text });
+      if (data.lang && data.lang !== root.dataset.lang) {
+        window.location.assign(pagePath(data.lang));  // the whole page in the new language
+        return;
+      }
+      say("");
+      bubble("resident", shown);
+      (data.replies || []).forEach((reply) => bubble("bot", reply));
+      render(data);
+      message.value = "";
+    } catch (error) {
+      say(error.message, true);
+    } finally {
+      setBusy(false);
+      focusAfter.focus();
+    }
+  }
+
+  $("compose").addEventListener("submit", (event) => {
+    event.preventDefault();
+    send(message.value, message.value.trim(), message);
+  });
+
+  $("replies").addEventListener("click", (event) => {
+    const tapped = event.target.closest("button");
+    if (!tapped) return;
+    event.preventDefault();
+    send(tapped.value, tapped.textContent, message);
+  });
+
+  $("forget-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    try {
+      const data = await post(event.target);
+      $("transcript").replaceChildren();
+      render(data);
+      say(texts.forgotten);
+    } catch (error) {
+      say(error.message, true);
+    } finally {
+      setBusy(false);
+      message.focus();
+    }
+  });
+
+  $("text-me-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    const status = $("text-me-status");
+    const phone = $("phone");
+    setBusy(true);
+    say(texts.sending, false, status);
+    try {
+      await post(event.target);
+      phone.removeAttribute("aria-invalid");
+      say(texts.sent, false, status);
+    } catch (error) {
+      phone.setAttribute("aria-invalid", "true");
+      say(error.message, true, status);
+    } finally {
+      setBusy(false);
+      phone.focus();
+    }
+  });
+})();
