@@ -83,6 +83,9 @@
   // Redraw everything but the transcript from a view (the contract's JSON); a part the
   // answer leaves out is shown empty.
   function render(view) {
+    root.dataset.stage = view.stage || "";
+    root.dataset.question = view.question ? view.question.id : "";
+    root.dataset.type = view.question ? view.question.type : "";
     const buttons = view.buttons || [];
     $("replies").querySelector(".buttons").replaceChildren(...buttons.map(button));
     $("replies").hidden = !buttons.length;
