@@ -41,6 +41,13 @@ class Jobs(Protocol):
         the rules disagreed) and `estimates_waiting` (households in line for an estimate)."""
         ...
 
+    def readiness(self) -> Mapping[str, Any]:
+        """The workers, for /healthz, in one cheap read: per queue, `state` (`ready` when a
+        worker listens, `loading` while one loads its model, else `none`), how many are
+        `ready` and `loading`, and `since` (ISO time, UTC) when the first got there. The web
+        hook never waits for a worker: this only informs."""
+        ...
+
 
 class JobsFactory(Protocol):
     def __call__(self, config: Mapping[str, Any], redis: Redis, content: Content,

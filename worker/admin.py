@@ -1,14 +1,16 @@
 """`screener jobs`: what the queues hold, and what to do with failed jobs.
 
-Staff see, per queue, the jobs in each RQ registry, the failures counted by the failure
-callback, today's outbound outcomes, the households waiting for an estimate, and where the
-PolicyEngine model and our rules disagreed (drift to look into).
+Staff see, per queue, the jobs in each RQ registry; each worker, loading its model or ready,
+and since when; the failures counted by the failure callback, today's outbound outcomes, the
+households waiting for an estimate, and where the PolicyEngine model and our rules disagreed
+(drift to look into).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 
 from redis import Redis
 from rq import Worker
@@ -18,9 +20,11 @@ from rq.queue import Queue
 from rq.registry import FailedJobRegistry
 
 from bot.store import stats_key
+from worker import readiness
 from worker.callbacks import FAILURES
 from worker.followups import DISAGREEMENTS, LEASES, PENDING
 from worker.queues import ESTIMATES, QUEUES, queue
+from worker.readiness import WorkerState
 
 REGISTRIES = ("queued", "started", "scheduled", "deferred", "finished", "failed")
 
@@ -36,7 +40,8 @@ def registry_counts(q: Queue) -> dict[str, int]:
     }
 
 
-def report(connection: Redis, names: Iterable[str]) -> str:
+def report(connection: Redis, names: Iterable[str], now: float | None = None) -> str:
+    now = time.time() if now is None else now
     width = max(len(name) for name in REGISTRIES)
     lines = ["queue      " + " ".join(f"{name:>{width}}" for name in REGISTRIES)]
     for name in names:
@@ -45,8 +50,10 @@ def report(connection: Redis, names: Iterable[str]) -> str:
     workers = listening(connection, names)
     lines.append("workers listening: " + ", ".join(f"{name} {count}"
                                                      for name, count in workers.items()))
+    states = readiness.alive(connection, now)
+    lines += [f"  {_worker_line(state, now)}" for state in states]
     if workers.get(ESTIMATES) == 0:
-        lines.append("  (an estimates worker listens once its model is loaded: 30-100 s after "
+        lines.append("  (an estimates worker listens once its model is loaded: 40-60 s after "
                      "it starts)")
     lines.append(f"households waiting for an estimate: {connection.llen(PENDING)}")
     batches = connection.zrange(LEASES, 0, -1)
@@ -66,6 +73,26 @@ def listening(connection: Redis, names: Iterable[str] = QUEUES) -> dict[str, int
     heartbeats): the estimates worker joins only when its model is ready."""
     return {name: Worker.count(connection=connection, queue=queue(name, connection))
             for name in names}
+
+
+def _worker_line(worker: WorkerState, now: float) -> str:
+    """`<host>:<pid> <queues>: ready since 11:52:03 (3 min), model loaded in 52 s`."""
+    since = datetime.fromtimestamp(worker.since).strftime("%Y-%m-%d %H:%M:%S")
+    doing = "ready" if worker.state == readiness.READY else "loading the model"
+    line = (f"{worker.host}:{worker.pid} {', '.join(worker.queues)}: {doing} since {since} "
+            f"({_age(now - worker.since)})")
+    if worker.state == readiness.READY and worker.load_seconds is not None:
+        line += f", loaded in {worker.load_seconds:.0f} s"
+    return line
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
 
 
 def _table(title: str, counts: dict[bytes, bytes]) -> list[str]:

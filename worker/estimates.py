@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any, Literal
 
 from bot.places import in_home_county
+from bot.rules import san_jose_date
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ CHILD_AGE_STEP = 2  # years between children after the youngest
 PHONE_MONTHLY = 50  # one phone line; LifeLine pays at most $19 a month of it
 ELECTRICITY_MONTHLY = 145  # California average residential bill (EIA 2023 data)
 GAS_MONTHLY = 75  # PG&E average residential gas bill (September 2024)
+# The warm-up's throwaway household. More varied ones made a job's first batch no faster
+# (bench/estimates.py) and the warm-up a second longer.
+WARM_UP = {"age": 20, "household_size": 1, "monthly_income": 1200}
 
 Period = Literal["month", "year"]
 Basis = Literal["at_least", "typical_bill"]
@@ -285,9 +289,10 @@ class Estimator:
         self._lock = threading.Lock()
         self.load_seconds: float | None = None
         self.warm_up_seconds: float | None = None
+        self.warm_month: tuple[int, int] | None = None  # (year, month) the warm-up computed
 
     def load(self) -> None:
-        """Import the model (~30 s, ~0.8 GB): once per process, never per job."""
+        """Import the model (~40 s, ~0.8 GB): once per process, never per job."""
         with self._lock:
             if self._simulation is not None:
                 return
@@ -296,17 +301,30 @@ class Estimator:
             self.load_seconds = time.perf_counter() - started
 
     def warm_up(self, today: date | None = None) -> None:
-        """Load, fill the model's lazy caches with one throwaway household, then freeze the heap.
+        """Load, fill the model's lazy caches with a throwaway household, then freeze the heap.
 
-        `gc.freeze()` keeps the collector off the ~1 GB of model objects: no multi-second GC
-        pauses, and forked RQ children keep sharing those pages copy-on-write.
+        The first calculation for a month builds that month's (and year's) parameter tables:
+        ~10 s at start, and again, in every job, for a year the warm-up did not see. A forked
+        job throws away what it built, so the parent builds it (`keep_warm`). `gc.freeze()`
+        keeps the collector off the ~1 GB of model objects: no multi-second GC pauses, and
+        forked RQ children keep sharing those pages copy-on-write.
         """
         self.load()
+        today = today or san_jose_date()
         started = time.perf_counter()
-        self.estimate([{"age": 20, "household_size": 1, "monthly_income": 1200}], [[]], today)
+        self.estimate([WARM_UP], [[]], today)
         self.warm_up_seconds = time.perf_counter() - started
+        self.warm_month = (today.year, today.month)
         gc.collect()
         gc.freeze()
+
+    def keep_warm(self, today: date) -> bool:
+        """Warm up again when San José's month has turned since the last warm-up (call it in
+        the parent, before forking a job); whether it did."""
+        if self.warm_month == (today.year, today.month):
+            return False
+        self.warm_up(today)
+        return True
 
     def estimate(self, answers_list: Sequence[Mapping[str, Any]],
                  matched_list: Sequence[Iterable[str]],
@@ -314,7 +332,7 @@ class Estimator:
         """Estimates for many households, computed together in one Simulation."""
         if len(answers_list) != len(matched_list):
             raise ValueError("give one list of matched programs per household")
-        today = today or date.today()
+        today = today or san_jose_date()
         skipped = [_skip_reason(answers) for answers in answers_list]
         todo = [index for index, skip in enumerate(skipped) if skip is None]
         computed = self._model([answers_list[index] for index in todo], today) if todo else []
@@ -456,6 +474,11 @@ def get_estimator() -> Estimator:
             estimator.warm_up()
             _estimator = estimator
         return _estimator
+
+
+def loaded_estimator() -> Estimator | None:
+    """The process-wide Estimator if this process has made one; never loads the model."""
+    return _estimator
 
 
 def estimate_batch(items: Sequence[Item], today: date | None = None,

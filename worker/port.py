@@ -7,6 +7,7 @@ hours and retention come from the app's configuration, not the process environme
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from bot.content import Content
 from bot.engine import Job
 from bot.optout import PENDING_ESTIMATE
 from bot.store import key
-from worker import engine_jobs
+from worker import engine_jobs, readiness
 from worker.admin import listening, registry_counts
 from worker.callbacks import FAILURES
 from worker.followups import DISAGREEMENTS, PENDING
@@ -47,6 +48,9 @@ class RqJobs:
 
     def health(self) -> Mapping[str, Any]:
         return queue_health(self.redis)
+
+    def readiness(self) -> Mapping[str, Any]:
+        return readiness.summary(readiness.alive(self.redis, time.time()))
 
 
 def for_app(config: Mapping[str, Any], redis: Redis, content: Content,
