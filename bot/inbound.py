@@ -1,4 +1,5 @@
-"""One inbound message, start to finish; shared by the Twilio web hook and the simulator.
+"""One inbound message, start to finish; shared by the Twilio web hook, the simulator and the
+resident web door (channel `web`: no Twilio, no texts sent; its transcript is kept instead).
 
 Per-contact lock, dedup and load (one script) → opt-out keywords → flood limits →
 engine.step → save, count and unlock (one script) → queue the engine's jobs → the replies:
@@ -57,6 +58,7 @@ _COUNT = re.compile(r"[0-9]{1,2}")  # NumMedia: Twilio sends at most 10
 # A resident's address: an E.164 number, on WhatsApp prefixed. Nothing looser: a signed
 # request replays as a "new" contact when the fields after From are folded into its value.
 _ADDRESS = re.compile(r"(whatsapp:)?\+[1-9][0-9]{6,14}")
+WEB = "web"  # the resident web door's channel: its addresses are "web:<session id>"
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,15 @@ class Message:
     sid: str | None = None
     media: int = 0
     opt_out_type: str | None = None
+    lang: str | None = None  # the web page's language: the conversation goes on in it
+    shown: str | None = None  # what the web transcript shows the resident said (a label)
 
     @property
     def channel(self) -> str:
-        return "whatsapp" if self.address.lower().startswith("whatsapp:") else "sms"
+        address = self.address.lower()
+        if address.startswith(f"{WEB}:"):
+            return WEB
+        return "whatsapp" if address.startswith("whatsapp:") else "sms"
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> Message:
@@ -188,10 +195,9 @@ class Textline:
             log.warning("request=%s contact=%s %s kept on disk until Redis is back",
                         request_id, contact[:8], kind)
             if kind == "stop":
-                confirmed = self.keywords.twilio_confirmed(message.body, message.opt_out_type,
-                                                           "stop")
+                confirmed = self._confirmed(message, "stop")
                 return [] if confirmed else [self.content.message(lang, "stopped")]
-            if self.keywords.twilio_confirmed(message.body, message.opt_out_type, "start"):
+            if self._confirmed(message, "start"):
                 return []
             return [self.content.message(lang, "sorry_error")]
         kept = self._kept_state(contact)
@@ -258,6 +264,8 @@ class Textline:
                 released = True
                 return found.seen, "duplicate", waiting
             change, jobs = self._turn(contact, message, begun, total, now)
+            if message.channel == WEB:
+                change, jobs = self._on_the_web(contact, message, found, change), []
             limited = bool(set(change.counts) & LIMITED)
             change = replace(change, counts=(f"inbound:{message.channel}", *change.counts))
             # A limited message is not marked seen: its redelivery deserves a real answer.
@@ -270,6 +278,19 @@ class Textline:
                 self.store.release(contact, token)
         self._remember(contact, found, change)
         return change.replies, ",".join(change.counts[1:]) or "quiet", waiting
+
+    def _on_the_web(self, contact: str, message: Message, found: Snapshot,
+                    change: Change) -> Change:
+        """A web door turn: the transcript is written with it, erased with the session (STOP)
+        and begun afresh by RESTART. A web contact has no number, so the engine's jobs (all
+        texts: follow-ups, reminders, estimates) are dropped; "text me my results" gives an SMS
+        contact its own (bot/web/door.py)."""
+        session = found.session if change.session is KEEP else change.session
+        said = [] if session is None else [("resident", message.shown or clean(message.body)),
+                                           *(("bot", reply) for reply in change.replies)]
+        writes = self.store.transcript_writes(contact, said, erase=session is None
+                                              or change.forget_replies)
+        return replace(change, also=(*change.also, *writes))
 
     def _begin(self, contact: str, message: Message,
                token: bytes) -> tuple[Begun, float, int, int]:
@@ -356,7 +377,7 @@ class Textline:
               now: float) -> tuple[Change, list[Job]]:
         found = begun.found
         kind = self.keywords.kind(message.body, message.opt_out_type)
-        lang = (found.session or found.opt_out or {}).get("lang") \
+        lang = message.lang or (found.session or found.opt_out or {}).get("lang") \
             or self.memory.recall(contact)[0]
         if found.opt_out is not None:
             if kind == "start":
@@ -386,7 +407,8 @@ class Textline:
                           counts=("media_only",)), []
         # OptOutType=HELP may come from a keyword the flow does not list: say it the flow's way.
         text = self._command_word("help") if kind == "help" else message.body
-        result = step(self.content, found.session, text, now, channel=message.channel)
+        result = step(self.content, found.session, text, now, lang=message.lang,
+                      channel=message.channel)
         counted = outreach.fields(result.session or found.session, message.channel,
                                   outreach.outcomes(result.events))
         self._keep_case(contact, message, found.session, result, now)
@@ -426,19 +448,25 @@ class Textline:
                  session: dict | None) -> Change:
         self._erase_case(session)
         self.jobs.cancel(contact)
-        confirmed = self.keywords.twilio_confirmed(message.body, message.opt_out_type, "stop")
+        confirmed = self._confirmed(message, "stop")
         replies = [] if confirmed else [self.content.message(lang, "stopped")]
         return Change(replies, session=None, opt_out={"at": now, "lang": lang},
                       counts=("opted_out",),
                       outreach=outreach.fields(session, message.channel, ["opted_out"]))
 
     def _opt_in(self, message: Message, lang: str, now: float) -> Change:
-        if self.keywords.twilio_confirmed(message.body, message.opt_out_type, "start"):
+        if self._confirmed(message, "start"):
             return Change([], opt_out=None, counts=("opted_in",))
         result = step(self.content, new_session(self.content, now, lang),
                       self._command_word("start"), now, channel=message.channel)
         return Change(result.replies, session=result.session, opt_out=None,
                       counts=funnel(result.events))
+
+    def _confirmed(self, message: Message, kind: str) -> bool:
+        """Whether Twilio answered this keyword already (never on the web door, which
+        Twilio does not see)."""
+        return message.channel != WEB and self.keywords.twilio_confirmed(
+            message.body, message.opt_out_type, kind)
 
     def _command_word(self, name: str) -> str:
         return self.content.command_words(name, "en")[0]

@@ -4,6 +4,7 @@ and the details of one program ("how to apply")."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.content import Content
@@ -76,19 +77,37 @@ def render_details(content: Content, lang: str, program: Program) -> str:
     return "\n".join(lines)
 
 
-def service_lines(content: Content, lang: str, need: Need,
-                  answers: Mapping[str, Any]) -> list[str]:
-    """The nearest services for an urgent need: name, phone and hours, one per line."""
+@dataclass(frozen=True)
+class Place:
+    """One service for a need, as a resident reads it: hours in their language."""
+
+    name: str
+    phone: str
+    address: str | None
+    hours: str | None
+
+
+def nearest_places(content: Content, lang: str, need: Need,
+                   answers: Mapping[str, Any]) -> list[Place]:
+    """The nearest services for an urgent need (the SMS lines and the web door's cards)."""
     age = answers.get("age")
     found = content.services.nearest(need.services, answers.get("zip"),
                                      age if isinstance(age, int) else None,
                                      limit=content.urgent.services_listed)
+    return [Place(service.name, service.phone, service.address,
+                  content.text(lang, service.hours) if service.hours else None)
+            for service, _miles in found]
+
+
+def service_lines(content: Content, lang: str, need: Need,
+                  answers: Mapping[str, Any]) -> list[str]:
+    """The nearest services for an urgent need: name, phone and hours, one per line."""
     lines = []
-    for service, _miles in found:
-        where = f", {service.address}" if service.address else ""
-        hours = f" ({content.text(lang, service.hours)})" if service.hours else ""
-        number = "" if service.phone == service.name else f": {service.phone}"
-        lines.append(f"{service.name}{where}{number}{hours}")
+    for place in nearest_places(content, lang, need, answers):
+        where = f", {place.address}" if place.address else ""
+        hours = f" ({place.hours})" if place.hours else ""
+        number = "" if place.phone == place.name else f": {place.phone}"
+        lines.append(f"{place.name}{where}{number}{hours}")
     return lines
 
 

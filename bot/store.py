@@ -17,6 +17,10 @@ slot, so one script can read or write it.
     sj:{<contact>}:invalid       the number was refused as invalid        retention
     sj:{<contact>}:estimate      the household waiting for its estimate   retention
     sj:{<contact>}:simulator     a fictional resident's texts from the worker   a day
+    sj:{<contact>}:transcript    web door: list of the last messages (JSON)   retention
+    sj:{<contact>}:texted        web door: "text me my results" today   a day
+    sj:{<contact>}:consent       JSON {"at", "version", "lang", "via"}: asked for texts on the web
+                                                                         opt-out retention
     sj:simulator:next            the simulator's next fictional resident   none
     sj:case:{<id>}, sj:cases:*   the hand-off's cases (bot/cases.py)      retention
     sj:estimates:pending         contacts waiting for the estimate drain  (list)
@@ -79,6 +83,12 @@ _PUNCTUATION = re.compile(r"[\s().-]")
 # Replies kept for redeliveries: Twilio redelivers within seconds (docs/reliability.md), and a
 # contact sends at most RATE_LIMIT_PER_MINUTE (20) a minute, so 20 covers every real retry.
 REPLIES_KEPT = 20
+TRANSCRIPT_KEPT = 60  # the web door's conversation so far, enough to read back a screening
+# Every part a contact's keys can have (but the worker's `sent:<id>` claims, which a web
+# contact never has): `forget` deletes them all at once.
+CONTACT_PARTS = ("session", "optout", "lock", "replied", "rate", "rate:notice", "jobs",
+                 WHATSAPP_WINDOW, "invalid", "estimate", "simulator", "transcript", "texted",
+                 "consent")
 PENDING_JOBS = f"{PREFIX}:jobs:waiting"  # engine jobs the web could not queue (bot/inbound.py)
 Command = tuple[Any, ...]  # a Redis command on one key: its name, the key, its arguments
 
@@ -314,6 +324,29 @@ class Store:
         writes += [*change.also, *_counts(stats_key(now), change.counts),
                    *_counts(stats_key(now, OUTREACH), change.outreach)]
         self._write(contact, writes, token, release)
+
+    def transcript(self, contact: str) -> list[dict[str, str]]:
+        """The web door's conversation so far, oldest first: `{"from", "text"}` each."""
+        return [json.loads(raw) for raw in self.redis.lrange(key(contact, "transcript"), 0, -1)]
+
+    def transcript_writes(self, contact: str, said: Iterable[tuple[str, str]],
+                          erase: bool = False) -> tuple[Command, ...]:
+        """Writes for a turn's commit that add (`from`, `text`) pairs to the web door's
+        transcript, keeping the last TRANSCRIPT_KEPT; `erase` (STOP, RESTART) drops the
+        earlier ones first."""
+        name = key(contact, "transcript")
+        entries = [_dump({"from": who, "text": text}) for who, text in said]
+        writes: list[Command] = [("DEL", name)] if erase else []
+        if entries:
+            writes += [("RPUSH", name, *entries), ("LTRIM", name, -TRANSCRIPT_KEPT, -1),
+                       ("EXPIRE", name, self.ttl.retention)]
+        return tuple(writes)
+
+    def forget(self, contact: str, token: bytes) -> None:
+        """Erase every key of the contact in one script, fenced by the lock `token` (taken
+        with `lock`), the lock itself last (the web door's "forget me")."""
+        self._write(contact, [("DEL", key(contact, part)) for part in CONTACT_PARTS], token,
+                    release=True)
 
     def release(self, contact: str, token: bytes) -> None:
         """Free the contact's lock if it is still this turn's."""
