@@ -303,7 +303,7 @@ def test_in_chromium_a_whole_punjabi_screening_reaches_the_results(app, browser,
     wait_for(browser, "#thread")
     punjabi = content.flow.languages["pa"]
     browser.find_element(By.CSS_SELECTOR, f'button[data-start="{punjabi.detect[0]}"]').click()
-    wait_until(browser, settled(browser, 1))
+    wait_until(browser, settled(browser, 0))  # the welcome and the first question: one text
     resident = int(browser.find_element(By.ID, "thread").get_attribute("data-resident"))
     phone = resident_phone(app, resident)
     assert phone.session["lang"] == "pa"

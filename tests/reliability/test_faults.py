@@ -228,7 +228,7 @@ def test_a_flow_edit_deployed_under_live_sessions_strands_and_loses_no_one(
         redis_server, real_redis, content, tmp_path):
     flows = copy_flows(tmp_path)
     remove_question(flows, "household_size", "has_children")
-    edit(flows / "screener.yaml", "like 22.", "like 21.")
+    edit(flows / "screener.yaml", "How old are you?", "How old are you now?")
     edit(flows / "programs.yaml", "  - id: calfresh\n", "  - id: calfresh_renamed\n")
     edited = load_content(flows)
     store, sorry, tally = store_for(redis_server.url), content.message("en", "sorry_error"), Tally()
