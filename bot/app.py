@@ -24,7 +24,7 @@ from bot.language import warm as warm_language_model
 from bot.optout import Fallback
 from bot.ratelimit import Limits
 from bot.store import DEFAULT_REDIS_URL, Ttl, connect
-from bot.web import health, staff, twilio
+from bot.web import door, health, staff, twilio
 
 ENVIRONMENT = (
     "REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WEBHOOK_KEYS",
@@ -70,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(twilio.bp)
     app.register_blueprint(health.bp)
     staff.install(app)
+    door.install(app)  # the resident web page at / (after staff: its CSRF)
     return app
 
 

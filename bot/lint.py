@@ -24,6 +24,7 @@ from bot.relevance import SERVICE_ANSWERS, Relevance, program_list
 from bot.rules import lint_rules, load_rules
 from bot.segments import segments
 from bot.urgent import lint_urgent
+from bot.webtexts import lint_web_texts
 from bot.yamlsource import Problem, YamlFileError
 
 
@@ -49,6 +50,7 @@ def lint(flows_dir: Path, translations_dir: Path = DEFAULT_TRANSLATIONS_DIR) -> 
                                    tuple(flow.languages), date.today())
     problems += _service_problems(flows_dir)
     problems += _handoff_problems(flows_dir)
+    problems += lint_web_texts(flows_dir / "web.yaml")  # the resident web page's words
     from bot.placeholders import placeholder_problems  # placeholders the code never fills
     problems += placeholder_problems(flows_dir)
     found, coverage = catalog_problems(flows_dir, translations_dir, flow)

@@ -23,7 +23,7 @@ from bot.segments import segments
 from bot.yamlsource import Problem, YamlFileError
 
 _STAFF_FILES = ("screener.yaml", "programs.yaml", "services.yaml", "urgent.yaml",
-                "campaigns.yaml", "handoff.yaml")
+                "campaigns.yaml", "handoff.yaml", "web.yaml")
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,11 @@ def texts(path: str | Path, text: str | None = None) -> Iterator[tuple[str, int,
     elif name == "campaigns.yaml":
         yield from _entry_texts(data.get("campaigns", []), ("greeting",),
                                 "campaign greeting, said before the welcome:")
+    elif name == "web.yaml":
+        page = data.get("texts", {})
+        for key, value in page.items():
+            if isinstance(value, str):
+                yield value, page.line_of(key), f"web page: {key}"
 
 
 def _flow_texts(data: SourceMap) -> Iterator[tuple[str, int, str]]:
