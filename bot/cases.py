@@ -8,8 +8,9 @@ send a navigator's reply.
     sj:case:{<id>}:messages    list of JSON {from: resident|navigator|bot, text, at, staff}
     sj:cases:audit             list of JSON {at, staff, action, case}: who did what (no number)
 
-A case and its messages live `RETENTION_DAYS` after their last activity, like a session; a
-STOP erases them at once.
+A case and its messages live `RETENTION_DAYS` after their last activity, like a session, and
+the list of open cases as long as its newest activity; a STOP erases them at once. The audit
+is kept as long as the daily counters after its last entry.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from redis import Redis
 
-from bot.store import PREFIX
+from bot.store import PREFIX, STATS_SECONDS
 
 OPEN = f"{PREFIX}:cases:open"
 AUDIT = f"{PREFIX}:cases:audit"
@@ -72,6 +73,7 @@ def open_case(redis: Redis, *, contact: str, sealed: str, channel: str,
     pipe = redis.pipeline(transaction=True)
     pipe.set(_case_key(case.id), json.dumps(asdict(case)), ex=ttl)
     pipe.zadd(OPEN, {case.id: now})
+    pipe.expire(OPEN, ttl)
     pipe.execute()
     return case
 
@@ -81,6 +83,7 @@ def add_message(redis: Redis, case_id: str, message: Message, ttl: int) -> None:
     pipe.rpush(_messages_key(case_id), json.dumps(asdict(message), ensure_ascii=False))
     pipe.expire(_messages_key(case_id), ttl)
     pipe.expire(_case_key(case_id), ttl)
+    pipe.expire(OPEN, ttl)
     pipe.execute()
 
 
@@ -116,6 +119,8 @@ def save(redis: Redis, case: Case, ttl: int) -> None:
     redis.set(_case_key(case.id), json.dumps(asdict(case)), ex=ttl)
     if case.status != "open":
         redis.zrem(OPEN, case.id)
+    else:
+        redis.expire(OPEN, ttl)
 
 
 def erase(redis: Redis, case_id: str) -> None:
@@ -131,6 +136,7 @@ def audit(redis: Redis, staff: str, action: str, case_id: str, now: float) -> No
     pipe.lpush(AUDIT, json.dumps({"at": now, "staff": staff, "action": action,
                                   "case": case_id}))
     pipe.ltrim(AUDIT, 0, AUDIT_KEPT - 1)
+    pipe.expire(AUDIT, STATS_SECONDS)
     pipe.execute()
 
 

@@ -59,6 +59,7 @@ def next_resident(redis: Redis, contact_of: Callable[[str], str],
     """The next resident, wiped clean: its number may have been used before (100 go round),
     and a new resident must start with no session, opt-out, queued follow-up or thread."""
     resident = (int(redis.incr(NEXT_RESIDENT)) - 1) % RESIDENTS
+    redis.expire(NEXT_RESIDENT, THREAD_SECONDS)  # idle a day, it starts again at the first
     contact = contact_of(number(resident))
     cancel_jobs(contact)
     stale = list(redis.scan_iter(match=key(contact, "*"), count=100))

@@ -21,14 +21,14 @@ slot, so one script can read or write it.
     sj:{<contact>}:texted        web door: "text me my results" today   a day
     sj:{<contact>}:consent       JSON {"at", "version", "lang", "via"}: asked for texts on the web
                                                                          opt-out retention
-    sj:simulator:next            the simulator's next fictional resident   none
-    sj:case:{<id>}, sj:cases:*   the hand-off's cases (bot/cases.py)      retention
-    sj:estimates:pending         contacts waiting for the estimate drain  (list)
-    sj:estimates:disagreements   hash: program:kind -> count              none
+    sj:simulator:next            the simulator's next fictional resident   a day
+    sj:case:{<id>}, sj:cases:*   the hand-off's cases (bot/cases.py)      retention; audit: stats
+    sj:estimates:pending         contacts waiting for the estimate drain  a day
+    sj:estimates:disagreements   hash: program:kind -> count              stats retention
     sj:throughput:{<sender>}     next free send slot of a sender          seconds
     sj:outbound:{<YYYY-MM-DD>}   hash: send outcome -> count              stats retention
     sj:sent:{<YYYY-MM-DD>}       hash: kind of text sent (estimate...) -> count  stats retention
-    sj:jobs:failures             hash: queue -> failed jobs               none
+    sj:jobs:failures             hash: queue -> failed jobs               stats retention
     sj:jobs:waiting              list: engine jobs not yet queued (sealed) retention
     sj:{global}:rate:<minute>    inbound messages in that minute         2 minutes
     sj:stats:{<YYYY-MM-DD>}      hash: funnel event -> count              stats retention
@@ -48,6 +48,9 @@ The replies kept for Twilio's redeliveries are one value per contact: the last R
 MessageSids of the last `Ttl.seen` seconds, with what each got. Every write drops the older
 ones, and the value expires `Ttl.seen` after the last, so no reply stays more than two windows;
 STOP and RESTART erase them at once (they may quote answers).
+
+Every key expires (tests/test_redis_footprint.py): a counter that is not by day lives as
+long as the daily counters after its last change. Only RQ's own keys (`rq:*`) are RQ's.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from types import TracebackType
 from redis import Redis
 from rq.job import Job
 
-from bot.store import PREFIX
+from bot.store import PREFIX, STATS_SECONDS
 
 log = logging.getLogger(__name__)
 FAILURES = f"{PREFIX}:jobs:failures"
@@ -25,4 +25,12 @@ def on_failure(job: Job, connection: Redis, kind: type[BaseException], value: Ba
     retried = job.should_retry
     log.warning("job %s on %s for contact %s failed: %s%s", job.id, job.origin,
                 job.meta.get("contact", "-"), kind.__name__, "; will retry" if retried else "")
-    connection.hincrby(FAILURES, f"{job.origin}:retried" if retried else job.origin, 1)
+    count_failure(connection, f"{job.origin}:retried" if retried else job.origin)
+
+
+def count_failure(connection: Redis, field: str) -> None:
+    """Failed runs by queue: kept as long as the daily counters after the last one."""
+    pipe = connection.pipeline()
+    pipe.hincrby(FAILURES, field, 1)
+    pipe.expire(FAILURES, STATS_SECONDS)
+    pipe.execute()

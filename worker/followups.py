@@ -48,9 +48,9 @@ from bot.content import Content, load_content
 from bot.optout import PENDING_ESTIMATE
 from bot.results import render_estimates
 from bot.rules import san_jose_date
-from bot.store import PREFIX, key
+from bot.store import PREFIX, STATS_SECONDS, key
 from worker import outbound
-from worker.callbacks import FAILURES, on_failure
+from worker.callbacks import count_failure, on_failure
 from worker.estimates import BATCH_LIMIT, Estimates, Item, estimate_batch
 from worker.outbound import FAILURE_TTL, Recipient, enqueue_message
 from worker.queues import ESTIMATES, queue
@@ -175,7 +175,7 @@ def _take(connection: Redis, batch: str) -> list[dict[str, Any]]:
         if household is not None:
             log.warning("estimate %s for contact %s given up after %d tries", household["id"],
                         contact[:8], household["tries"])
-            connection.hincrby(FAILURES, GIVEN_UP, 1)
+            count_failure(connection, GIVEN_UP)
         _done(connection, batch, contact)
     return households
 
@@ -278,6 +278,7 @@ def _count_disagreements(connection: Redis, estimates: Estimates) -> None:
     pipe = connection.pipeline()
     for disagreement in estimates.disagreements:
         pipe.hincrby(DISAGREEMENTS, f"{disagreement.program}:{disagreement.kind}", 1)
+    pipe.expire(DISAGREEMENTS, STATS_SECONDS)  # like the daily counters, after the last one
     pipe.execute()
 
 
