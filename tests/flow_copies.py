@@ -45,12 +45,13 @@ def remove_question(folder: Path, question_id: str, next_id: str) -> Path:
 
 def free_text_flows(where: Path, questions: int) -> Path:
     """A copy whose questions are all free text (`q1`...), so any message is an answer; the
-    checks go, since they name the shipped questions."""
+    checks go, since they name the shipped questions. No rule reads them, so each is marked
+    `always: true` (else the text line would skip them all)."""
     folder = copy_flows(where)
     path = folder / "screener.yaml"
     head = path.read_text(encoding="utf-8").split("\nquestions:")[0]
     head = re.sub(r"\nchecks:\n(?:[ #].*\n|\n)*", "\n", head + "\n")
-    asked = "".join(f'  - id: q{n}\n    type: text\n    ask: "Question {n}?"\n'
+    asked = "".join(f'  - id: q{n}\n    type: text\n    always: true\n    ask: "Question {n}?"\n'
                     for n in range(1, questions + 1))
     path.write_text(f"{head}\nquestions:\n{asked}", encoding="utf-8")
     return folder

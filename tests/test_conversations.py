@@ -62,6 +62,7 @@ NEW_QUESTION = """\
     type: yes_no
     ask: "Do you have a car? Reply YES, NO or SKIP."
     optional: true
+    always: true
 
 """
 

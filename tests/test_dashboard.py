@@ -37,7 +37,8 @@ CAMPAIGNS = {"none": (4, 2), "feria_salud_2027": (1, 1)}
 FUNNEL = {"started": 5, "age": 5, "zip": 4, "household_size": 3, "has_children": 3,
           "youngest_child_age": 0, "pregnant": 3, "monthly_income": 3, "work": 3,
           "lost_job": 0, "student": 3, "student_exempt": 0, "foster_youth": 3,
-          "foster_care_at_18": 0, "has_health_insurance": 3, "housing_risk": 3, "finished": 3}
+          "foster_care_at_18": 0, "has_health_insurance": 0, "housing_risk": 3, "finished": 3}
+# Nobody is asked about health insurance: each of them is already decided for Medi-Cal.
 PROGRAMS = dict.fromkeys(("caleitc", "calfresh", "care", "clipper_start", "family_pact",
                           "lifeline", "medi_cal", "sjpl", "work2future"), 3)
 OUTREACH = {"none": {"started": 4, "finished": 2, "matched": 2, "opted_out": 1},
@@ -81,10 +82,10 @@ def finish(phone: Phone, clock: Clock, first: str, minutes: float) -> None:
 
 
 def script(app, clock: Clock) -> None:
-    """Monday: A (SMS, English) finishes in 11 minutes; B (SMS, English) answers two questions
-    and stops; C (WhatsApp) texts the Spanish fair's keyword FERIA and finishes in 22 minutes;
+    """Monday: A (SMS, English) finishes in 10 minutes; B (SMS, English) answers two questions
+    and stops; C (WhatsApp) texts the Spanish fair's keyword FERIA and finishes in 20 minutes;
     D (SMS) says "hola", answers one question in Spanish and sends STOP. Tuesday: E (WhatsApp,
-    English) answers "banana" to the age (not understood) and finishes in 30 minutes. The
+    English) answers "banana" to the age (not understood) and finishes in 27 minutes. The
     worker sent two texts and found one number invalid; Twilio reported one text delivered
     and one undelivered; the estimate model disagreed with our rules twice."""
     finish(Phone(app, "+14085550101"), clock, "hello", 1)
@@ -193,7 +194,7 @@ def test_the_counts_are_summed_by_day_language_channel_campaign_and_question(app
     assert {k: v for k, v in page.cells.items() if k[2] == "misunderstood"} == {
         ("table-funnel", "age", "misunderstood"): "1"}
     assert page.tiles == {"total-started": "5", "total-finished": "3",
-                          "total-median": "22 min", "total-opted-out": "1",
+                          "total-median": "20 min", "total-opted-out": "1",
                           "total-delivery-failures": "1", "total-estimates": "3"}
 
 
@@ -238,8 +239,8 @@ def test_the_csv_has_the_same_counts_as_the_page(app):
         "started", "finished")} == {q: n for q, n in FUNNEL.items() if q not in (
             "started", "finished")}
     assert {p: totals[("program", p)] for p in PROGRAMS} == PROGRAMS
-    assert totals[("finish_minutes", "11")] == totals[("finish_minutes", "22")] \
-        == totals[("finish_minutes", "30")] == 1
+    assert totals[("finish_minutes", "10")] == totals[("finish_minutes", "20")] \
+        == totals[("finish_minutes", "27")] == 1
     assert totals[("outreach", "feria_salud_2027|es|whatsapp|started")] == 1
     assert totals[("outreach", "none|es|sms|opted_out")] == 1
     assert (totals[("opted_out", "")], totals[("delivery", "undelivered")],
@@ -253,7 +254,7 @@ def test_the_csv_has_the_same_counts_as_the_page(app):
 def test_a_period_counts_only_its_days(app):
     client = signed_in(app)
     page = Page(client.get("/staff/dashboard?from=2026-12-08&to=2026-12-08").text)
-    assert page.tiles["total-started"] == "1" and page.tiles["total-median"] == "30 min"
+    assert page.tiles["total-started"] == "1" and page.tiles["total-median"] == "27 min"
     assert pairs(page, "table-languages") == {"en": (1, 1)}
     assert 'value="2026-12-08"' in client.get("/staff/dashboard?from=2026-12-08&to=2026-12-08").text
     empty = Page(client.get("/staff/dashboard?from=2026-11-01&to=2026-11-30").text)
@@ -362,7 +363,7 @@ def read_the_dashboard(browser, base: str) -> None:
         return browser.find_element(By.CSS_SELECTOR, f"#total-{name} .big").text
 
     assert (tile("started"), tile("finished"), tile("median"), tile("opted-out")) == (
-        "5", "3", "22 min", "1")
+        "5", "3", "20 min", "1")
 
     def cell(table: str, row: str, col: str) -> str:
         return browser.find_element(

@@ -165,13 +165,14 @@ def test_foster_care_on_the_18th_birthday_is_asked_only_of_former_foster_youth(c
     assert foster.answers["foster_care_at_18"] is False
     never = Chat(content)
     never.says("hi", "21", "95112", "1", "no", "no", "900", "2", "no")
-    assert never.says("no").startswith("Do you have health insurance now?")
+    # Not asked about health insurance either: at $900 a month Medi-Cal is already decided.
+    assert never.says("no").startswith("Could you lose your housing soon?")
 
 
 def test_a_minor_who_was_in_foster_care_is_not_asked_about_the_18th_birthday(content):
     chat = Chat(content)
     chat.says("hi", "17", "95112", "1", "no", "no", "0", "no", "no")
-    assert chat.says("yes").startswith("Do you have health insurance now?")
+    assert chat.says("yes").startswith("Could you lose your housing soon?")
 
 
 @pytest.mark.parametrize("work, children, asked", [
@@ -202,8 +203,8 @@ def test_a_student_unsure_of_the_exemptions_may_skip(content):
 @pytest.mark.parametrize("lang", ["en", "es", "vi", "pa", "hi"])
 def test_the_first_results_page_says_the_office_decides(content, lang):
     chat = Chat(content, lang=lang)
-    chat.says("hi", "20", "95112", "1", "NO", "NO", "1200", "1", "NO", "NO", "NO")
-    first_page = chat.says("NO")  # English answer words work in every language
+    chat.says("hi", "20", "95112", "1", "NO", "NO", "1200", "1", "NO", "NO")
+    first_page = chat.says("NO")  # health insurance is not asked: Medi-Cal is decided  # English answer words work in every language
     assert chat.session["stage"] == "results"
     assert first_page.startswith(content.message(lang, "results_header"))
     for part in chat.last.replies:
