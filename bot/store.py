@@ -345,9 +345,18 @@ class Store:
                        ("EXPIRE", name, self.ttl.retention)]
         return tuple(writes)
 
-    def forget(self, contact: str, token: bytes) -> None:
-        """Erase every key of the contact in one script, fenced by the lock `token` (taken
-        with `lock`), the lock itself last (the web door's "forget me")."""
+    def add_to_transcript(self, contact: str, said: Iterable[tuple[str, str]]) -> None:
+        """Messages from outside a turn (a navigator's reply) into the web door's transcript:
+        a web contact has no number to text them to."""
+        pipe = self.redis.pipeline(transaction=True)
+        for command in self.transcript_writes(contact, said):
+            pipe.execute_command(*command)
+        pipe.execute()
+
+    def forget(self, contact: str, token: bytes | None) -> None:
+        """Erase every key of the contact in one script, the lock last (the web door's
+        "forget me"). Without a `token` nothing waits: a turn still running then finds its
+        lock gone and fails to write, rather than bring anything back."""
         self._write(contact, [("DEL", key(contact, part)) for part in CONTACT_PARTS], token,
                     release=True)
 

@@ -4,19 +4,21 @@ results" through the worker to the outbox, and the same programs as by SMS."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import pytest
+from browser import PASSWORDS, STAFF_USERS
 from flask import Flask
 from itsdangerous import URLSafeSerializer
+from markupsafe import escape
 from phone import ANSWERS, BY_TYPE, SECRET, Phone, make_app
 from resident import Script, spoken
 from rq import Queue
 from test_conversations import PERSONAS
+from test_handoff import csrf
 from worker_kit import everything_in, run_worker
 
-from bot import outbox, ratelimit
+from bot import cases, outbox, ratelimit
 from bot.i18n import LANGUAGES
 from bot.store import contact_id, key
 from bot.web import door
@@ -145,7 +147,7 @@ def test_without_javascript_a_form_post_goes_back_to_the_page_that_shows_the_rep
     response = browser.post("/chat/send", {"text": "xin chào"}, json=False)
     assert response.status_code == 303 and response.headers["Location"] == "/vi"
     page = browser.client.get("/vi").get_data(as_text=True)
-    assert html.escape("xin chào") in page and 'data-stage="asking"' in page
+    assert escape("xin chào") in page and 'data-stage="asking"' in page
     assert 'lang="vi"' in page
 
 
@@ -210,7 +212,7 @@ def test_each_language_has_its_page_with_its_own_words(app, content, lang):
     text = page.get_data(as_text=True)
     assert f'<html lang="{lang}" dir="ltr">' in text
     words = app.extensions["door_texts"].in_language(content, lang, 30)
-    assert html.escape(words["send"]) in text and "30" in words["privacy"]
+    assert escape(words["send"]) in text and "30" in words["privacy"]
 
 
 # -- the session ----------------------------------------------------------------------------------
@@ -267,6 +269,27 @@ def test_forget_also_erases_a_case_opened_for_a_navigator(app, content, real_red
     assert real_redis.exists(f"sj:case:{{{case}}}")
     browser.post("/chat/forget", {})
     assert not real_redis.exists(f"sj:case:{{{case}}}")
+
+
+def test_a_navigators_reply_and_the_closing_note_reach_the_page_not_the_worker(
+        real_redis, content, jobs):
+    app = make_app(real_redis, content, JOBS=jobs, STAFF_USERS=STAFF_USERS)
+    browser = Browser(app)
+    browser.to_results()
+    browser.send("can I talk to a person please")
+    browser.send("yes")
+    [case] = cases.open_cases(real_redis)
+    navigator = app.test_client()
+    navigator.post("/staff/login", data={"username": "nia", "password": PASSWORDS["nia"],
+                                         "csrf_token": csrf(navigator.get("/staff/login").text)})
+    token = csrf(navigator.get(f"/staff/cases/{case.id}").text)
+    navigator.post(f"/staff/cases/{case.id}/reply", data={"body": "Hi! Do you have a pay stub?",
+                                                          "csrf_token": token})
+    navigator.post(f"/staff/cases/{case.id}/close", data={"csrf_token": token})
+    page = browser.client.get("/").get_data(as_text=True)
+    assert "Hi! Do you have a pay stub?" in page
+    assert escape(content.message("en", "handoff_closed")) in page
+    assert jobs.queued == []  # nothing for the worker to text: there is no number
 
 
 # -- limits and headers -------------------------------------------------------------------------
@@ -398,7 +421,7 @@ def test_text_me_waits_for_results_and_says_so_without_javascript(app, jobs):
     assert answer.status_code == 303 and answer.headers["Location"] == "/?notice=results_first"
     assert jobs.queued == []
     notice = app.extensions["door_texts"].texts["results_first"]
-    assert html.escape(notice) in browser.client.get(answer.headers["Location"]).get_data(
+    assert escape(notice) in browser.client.get(answer.headers["Location"]).get_data(
         as_text=True)
 
 

@@ -16,6 +16,7 @@ from redis.exceptions import LockError
 
 from bot import cases
 from bot.engine import Job, back_from_navigator
+from bot.inbound import WEB
 from bot.sealing import open_sealed
 from bot.store import Change
 from bot.web.staff import bp
@@ -136,6 +137,9 @@ def close(case_id: str) -> Any:
 def _send(case: cases.Case, texts: list[str], now: float) -> None:
     """Through the worker, like every message outside a reply (opt-out, quiet hours, window)."""
     line = _line()
+    if case.channel == WEB:  # a web door resident has no number: the page shows them
+        line.store.add_to_transcript(case.contact, [("bot", text) for text in texts])
+        return
     address = open_sealed(line.secret, case.sealed)
     line.jobs.enqueue(address, [Job("message", {"body": text}) for text in texts],
                       f"case-{case.id}-{uuid.uuid4().hex[:12]}", now)
