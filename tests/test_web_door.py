@@ -194,6 +194,18 @@ def test_the_transcript_keeps_the_last_sixty_messages(app, real_redis):
     assert real_redis.ttl(key(browser.contact, "transcript")) > 29 * 86400
 
 
+def test_remind_at_the_results_points_to_text_me_instead_of_promising_a_text(app, jobs):
+    browser = Browser(app, "vi")
+    browser.to_results()
+    view = browser.send("NHẮC TÔI")
+    words = app.extensions["door_texts"].in_language(
+        app.extensions["textline"].content, "vi", 30)
+    assert view["replies"] == [words["remind_by_text"]]
+    assert view["transcript"][-2:] == [{"from": "resident", "text": "NHẮC TÔI"},
+                                       {"from": "bot", "text": words["remind_by_text"]}]
+    assert view["stage"] == "results" and jobs.queued == []
+
+
 def test_the_language_menu_moves_the_conversation_and_the_page(app, content):
     browser = Browser(app)
     browser.send("hi")

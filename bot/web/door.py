@@ -36,6 +36,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from redis.exceptions import RedisError
 
 from bot import cases, door_view, ratelimit, text_me
+from bot.commands import command_in
 from bot.i18n import BASE_LANGUAGE, LANGUAGES
 from bot.inbound import WEB, Message, Textline
 from bot.store import PREFIX, Snapshot, key
@@ -101,10 +102,14 @@ def send() -> Any:
     replies: list[str] = []
     if text.strip():
         before, _ = _state(line, session_id, transcript=False)
-        tapped = door_view.shown(door_view.buttons(line.content, before.session, lang,
-                                                   _texts(lang)), text)
-        replies = line.handle(Message(f"{WEB}:{session_id}", text, sid=_turn_id(), lang=lang,
-                                      shown=tapped), request_id())
+        if door_view.can_text_results(before.session) and command_in(line.content,
+                                                                     text) == "remind":
+            replies = _no_reminder_here(line, session_id, text, lang)
+        else:
+            tapped = door_view.shown(door_view.buttons(line.content, before.session, lang,
+                                                       _texts(lang)), text)
+            replies = line.handle(Message(f"{WEB}:{session_id}", text, sid=_turn_id(),
+                                          lang=lang, shown=tapped), request_id())
     snapshot, transcript = _state(line, session_id)
     view = _view(line, snapshot, _conversation_lang(snapshot, lang), replies=replies,
                  transcript=transcript)
@@ -112,6 +117,16 @@ def send() -> Any:
     if fresh:
         _set_cookie(answer, session_id)
     return answer
+
+
+def _no_reminder_here(line: Textline, session_id: str, text: str, lang: str) -> list[str]:
+    """REMIND at the results: by SMS the engine queues a text days later, but a web session
+    has no number, so the engine's "we'll text you" would be a promise nobody keeps. The page
+    points to "text me my results" instead (which checks in later), in the transcript too."""
+    reply = _texts(lang)["remind_by_text"]
+    line.store.add_to_transcript(line.contact(f"{WEB}:{session_id}"),
+                                 [("resident", text.strip()), ("bot", reply)])
+    return [reply]
 
 
 @bp.post("/chat/forget")
