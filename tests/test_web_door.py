@@ -237,6 +237,10 @@ def test_the_cookie_is_signed_httponly_samesite_strict_and_secure_over_https(app
     assert "Max-Age" not in cookie and "Expires" not in cookie  # ends with the browser
     secure = Browser(app, base="https://localhost").post("/chat/send", {"text": "hi"})
     assert "Secure" in secure.headers["Set-Cookie"]
+    app.config["PUBLIC_URL"] = "https://benefits.example.org"  # TLS ends at a proxy
+    proxied = Browser(app).post("/chat/send", {"text": "hi"}, Origin="https://benefits.example.org")
+    assert "Secure" in proxied.headers["Set-Cookie"]
+    assert proxied.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
 def test_a_forged_cookie_is_a_new_session(app):

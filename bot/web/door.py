@@ -221,11 +221,18 @@ def refuse_strangers() -> Any:
 @bp.after_request
 def security_headers(response: Response) -> Response:
     response.headers.update(HEADERS)
-    if request.is_secure:
+    if _https():
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
     if request.endpoint != "door.static":  # a page or answer holds the conversation
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _https() -> bool:
+    """Served over HTTPS: this request says so, or PUBLIC_URL does (a proxy in front ends TLS
+    and passes plain HTTP on, as the staff console's cookie also assumes)."""
+    return request.is_secure or str(current_app.config.get("PUBLIC_URL") or "").startswith(
+        "https://")
 
 
 def _same_origin() -> bool:
@@ -288,7 +295,7 @@ def _set_cookie(response: Response, session_id: str) -> None:
     """A browser-session cookie (no Max-Age): on a shared computer it ends with the browser;
     the conversation itself ends with the retention or "forget me"."""
     response.set_cookie(COOKIE, _serializer().dumps(session_id), path="/", httponly=True,
-                        samesite="Strict", secure=request.is_secure)
+                        samesite="Strict", secure=_https())
 
 
 def _turn_id() -> str:
