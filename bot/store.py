@@ -23,6 +23,8 @@ slot, so one script can read or write it.
                                                                          opt-out retention
     sj:simulator:next            the simulator's next fictional resident   a day
     sj:case:{<id>}, sj:cases:*   the hand-off's cases (bot/cases.py)      retention; audit: stats
+    sj:door:{<hash>}:rate        web door: requests from one client address (keyed hash)  a minute
+    sj:door:{<hash>}:texted      web door: "text me my results" from that address today   a day
     sj:estimates:pending         contacts waiting for the estimate drain  a day
     sj:estimates:disagreements   hash: program:kind -> count              stats retention
     sj:throughput:{<sender>}     next free send slot of a sender          seconds
