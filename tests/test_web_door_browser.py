@@ -6,8 +6,8 @@ every language; "text me my results" reaching the outbox; "forget me" leaving no
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from axe import serious
 from browser import SCREENSHOTS, wait_for, wait_until
 from flask import Blueprint, Flask, render_template
 from jinja2 import StrictUndefined
+from markupsafe import escape
 from phone import ANSWERS, BY_TYPE, make_app
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -26,6 +27,7 @@ import bot.web
 from bot import outbox
 from bot.corpus import CORPUS_DIR, STANDARD_HOUSEHOLD, load_corpus
 from bot.i18n import LANGUAGES
+from bot.webtexts import load_web_texts
 
 pytest_plugins = ["redis_server", "browser", "worker_fixtures"]
 pytestmark = pytest.mark.browser
@@ -78,7 +80,7 @@ class Door:
         return [b for b in self.driver.find_elements(By.CSS_SELECTOR, "#replies button")
                 if b.is_displayed()]
 
-    def _settle(self, shown: int) -> None:
+    def settle(self, shown: int) -> None:
         """Until the answer to one more message is on the page and nothing is pending."""
         def settled(driver):
             busy = driver.find_element(By.ID, "log").get_attribute("aria-busy") == "true"
@@ -92,20 +94,21 @@ class Door:
     def tap(self, index: int = 0) -> None:
         shown = len(self.bubbles("bot"))
         self.buttons()[index].click()
-        self._settle(shown)
+        self.settle(shown)
 
     def type(self, text: str) -> None:
         shown = len(self.bubbles("bot"))
         box = self.driver.find_element(By.ID, "message")
         box.send_keys(text)
         box.send_keys(Keys.ENTER)
-        self._settle(shown)
+        self.settle(shown)
 
-    def to_results(self, answer: Callable[[str, str], str | None], limit: int = 40) -> None:
-        """Answer whatever is asked until the results: `answer(question id, type)` is the
-        text to type, or None to tap a button (the first; the second, No, at a yes/no)."""
+    def answer_until(self, done: Callable[[], bool], answer: Callable[[str, str], str | None],
+                     limit: int = 40) -> None:
+        """Answer whatever is asked until `done()`: `answer(question id, type)` is the text to
+        type, or None to tap a button (the first; the second, No, at a yes/no question)."""
         for _ in range(limit):
-            if self.stage == "results":
+            if done():
                 return
             question, kind = self.question
             text = answer(question, kind) if self.stage == "asking" else None
@@ -113,7 +116,10 @@ class Door:
                 self.tap(1 if kind == "yes_no" and self.stage == "asking" else 0)
             else:
                 self.type(text)
-        raise AssertionError(f"no results: stage {self.stage}, {self.bubbles()[-2:]}")
+        raise AssertionError(f"not there: stage {self.stage}, {self.bubbles()[-2:]}")
+
+    def to_results(self, answer: Callable[[str, str], str | None]) -> None:
+        self.answer_until(lambda: self.stage == "results", answer)
 
     def cards(self) -> list[str]:
         return [c.get_attribute("data-program")
@@ -123,6 +129,16 @@ class Door:
         """Nothing wider than the window: no sideways scrolling."""
         return self.driver.execute_script(
             "const e = document.documentElement; return e.scrollWidth <= e.clientWidth")
+
+    @contextmanager
+    def screen(self, width: int, height: int) -> Iterator[None]:
+        """A phone's screen: the viewport exactly this size in CSS pixels, as on a phone."""
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
+        try:
+            yield
+        finally:
+            self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def phone_screenshot(driver: WebDriver, name: str) -> None:
@@ -173,6 +189,13 @@ def test_a_vietnamese_resident_reaches_results_by_tapping_buttons(door, content)
     assert door.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
     door.tap()  # Start
     assert door.stage == "asking"
+    door.answer_until(lambda: door.question[1] == "yes_no", tapping)
+    assert [b.text for b in door.buttons()][:2] == ["Có", "Không"]
+    with door.screen(*PHONE):
+        assert door.fits()
+        door.driver.execute_script(  # as the page's script leaves it: the box at the bottom
+            "document.getElementById('compose').scrollIntoView({block: 'end'})")
+        phone_screenshot(door.driver, "web_door_phone")
     door.to_results(tapping)
     assert door.cards(), "no result cards"
     first = door.driver.find_element(By.CSS_SELECTOR, "#cards .card")
@@ -181,13 +204,8 @@ def test_a_vietnamese_resident_reaches_results_by_tapping_buttons(door, content)
     links = first.find_elements(By.CSS_SELECTOR, ".links a")
     assert links and all(a.get_attribute("href").startswith(("tel:", "https:")) for a in links)
     assert door.driver.find_element(By.ID, "text-me").is_displayed()
-    door.driver.set_window_size(*PHONE)
-    try:
+    with door.screen(*PHONE):
         assert door.fits()
-        door.driver.execute_script("document.getElementById('results').scrollIntoView()")
-        phone_screenshot(door.driver, "web_door_phone")
-    finally:
-        door.driver.set_window_size(1280, 900)
 
 
 def test_a_hindi_resident_types_the_corpus_phrasings_to_results(door):
@@ -203,6 +221,43 @@ def test_a_hindi_resident_types_the_corpus_phrasings_to_results(door):
     assert door.stage == "results", asked
     assert door.cards() and "calfresh" in door.cards()
     assert set(door.bubbles("resident")) <= {first_phrasing("hi"), *said.values()}
+
+
+def test_choosing_another_language_in_the_chat_moves_the_whole_page_into_it(door, content):
+    door.open()
+    door.tap()
+    door.type(content.command_words("language", "en")[0])
+    assert door.stage == "language"
+    spanish = next(b for b in door.buttons() if b.text == content.flow.languages["es"].name)
+    spanish.click()
+    wait_until(door.driver, lambda d: d.current_url.endswith("/es"))
+    wait_for(door.driver, "html[lang=es] #door[data-stage=asking]")
+    spanish_label = load_web_texts().in_language(content, "es", days=30)["message_label"]
+    assert door.driver.find_element(By.CSS_SELECTOR, "label[for=message]").text == spanish_label
+
+
+def test_offline_the_page_says_so_in_its_language_and_keeps_the_answer(door, content):
+    door.open("pa")
+    door.tap()
+    shown = door.bubbles()
+    offline = {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    door.driver.execute_cdp_cmd("Network.enable", {})
+    door.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": True, **offline})
+    try:
+        box = door.driver.find_element(By.ID, "message")
+        box.send_keys(ANSWERS["age"], Keys.ENTER)
+        said = load_web_texts().in_language(content, "pa", days=30)["offline"]
+        wait_until(door.driver, lambda d: d.find_element(By.ID, "notice").text == said)
+    finally:
+        door.driver.execute_cdp_cmd("Network.emulateNetworkConditions",
+                                    {"offline": False, **offline})
+    assert door.bubbles() == shown and box.get_attribute("value") == ANSWERS["age"]
+    assert door.driver.switch_to.active_element == box
+    shown = len(door.bubbles("bot"))
+    box.send_keys(Keys.ENTER)  # back online, the same answer goes with one key
+    door.settle(shown)
+    assert door.bubbles("resident")[-1] == ANSWERS["age"]
+    assert door.driver.find_element(By.ID, "notice").text == ""
 
 
 def test_text_me_my_results_reaches_the_outbox(door, real_redis, content):
@@ -280,11 +335,11 @@ def test_keyboard_only_a_resident_tabs_to_a_button_and_presses_enter(door):
         raise AssertionError("Tab never reached a quick reply")
     shown = len(door.bubbles("bot"))
     active.send_keys(Keys.ENTER)
-    door._settle(shown)
+    door.settle(shown)
     assert door.driver.switch_to.active_element.get_attribute("id") == "message"
     box = door.driver.switch_to.active_element
     box.send_keys(ANSWERS["age"], Keys.ENTER)
-    door._settle(shown + 1)
+    door.settle(shown + 1)
     assert door.driver.switch_to.active_element.get_attribute("id") == "message"
     assert door.bubbles("resident")[-1] == ANSWERS["age"]
 
@@ -326,11 +381,8 @@ def test_at_200_percent_zoom_on_a_small_phone_nothing_scrolls_sideways(door):
     door.tap()
     door.to_results(tapping)
     door.driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
-    door.driver.set_window_size(320, 720)  # 640 px at 200%: WCAG 1.4.10 reflow
-    try:
+    with door.screen(320, 640):  # a 640 px wide screen at 200%: WCAG 1.4.10 reflow
         assert door.fits()
-    finally:
-        door.driver.set_window_size(1280, 900)
 
 
 
@@ -357,17 +409,10 @@ CONTRACT_VIEW_FIXTURE = {
 }
 
 
-def template_keys() -> set[str]:
-    """Every `texts.<key>` the door's templates read."""
-    return {key for page in TEMPLATES.glob("*.html")
-            for key in re.findall(r"\btexts\.(\w+)", page.read_text(encoding="utf-8"))}
-
-
-def fixture_app(view: dict) -> Flask:
-    """The page template alone, rendering `view` with texts that show their key; a name the
-    templates read and the view or texts lack fails the page (StrictUndefined)."""
-    texts = {key: f"[{key}]" for key in template_keys()}
-    texts.update({"call": "Call {number}", "visit": "Go to {site}"})
+def fixture_app(view: dict, content, lang: str = "en") -> Flask:
+    """The page template alone, rendering `view` with the page's real texts (flows/web.yaml);
+    a name the templates read that the view or the texts lack fails the page."""
+    texts = load_web_texts().in_language(content, lang, days=30)
     languages = [{"code": code, "name": code.upper(), "href": f"/{code}"} for code in LANGUAGES]
     app = Flask(__name__)
     app.jinja_env.undefined = StrictUndefined
@@ -375,13 +420,22 @@ def fixture_app(view: dict) -> Flask:
                                      static_folder=TEMPLATES.parent.parent / "static" / "door",
                                      static_url_path="/static/door"))
     app.add_url_rule("/", "page", lambda: render_template(
-        "door/page.html", view=view, lang=view["lang"], texts=texts, languages=languages,
+        "door/page.html", view=view, lang=lang, texts=texts, languages=languages,
         notice=None))
     return app
 
 
-def test_a_contract_view_fixture_renders_every_part_as_plain_forms(browser, serve):
-    base = serve(fixture_app(CONTRACT_VIEW_FIXTURE))
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_templates_find_every_word_they_show_in_each_language(content, lang):
+    page = fixture_app(CONTRACT_VIEW_FIXTURE, content, lang).test_client().get("/")
+    assert page.status_code == 200
+    call = load_web_texts().in_language(content, lang, days=30)["call"]
+    assert str(escape(call.replace("{number}", "408-758-3800"))) in page.text
+    assert "{days}" not in page.text
+
+
+def test_a_contract_view_fixture_renders_every_part_as_plain_forms(browser, serve, content):
+    base = serve(fixture_app(CONTRACT_VIEW_FIXTURE, content))
     browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
     try:
         browser.get(base)
@@ -395,7 +449,7 @@ def test_a_contract_view_fixture_renders_every_part_as_plain_forms(browser, serv
             "submit", "text", "more"]
         assert browser.find_element(By.CSS_SELECTOR, "label[for=message]").is_displayed()
         assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".card .links a")] == [
-            "Call 408-758-3800", "Go to BenefitsCal.com"]
+            "Call 408-758-3800", "Go to BenefitsCal.com"]  # named: what a tap does
         assert browser.find_element(By.CSS_SELECTOR, ".service a").get_attribute("href") \
             == "tel:+14085550100"
         phone = browser.find_element(By.ID, "phone")

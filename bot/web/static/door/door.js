@@ -17,6 +17,12 @@
     return lang === "en" ? "/" : `/${lang}`;
   }
 
+  // The turn's id: a double submit (a retried request) is answered once by the server.
+  function requestId() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   function clone(id) {
     return $(id).content.firstElementChild.cloneNode(true);
   }
@@ -131,7 +137,7 @@
     setBusy(true);
     say(texts.sending);
     try {
-      const data = await post($("compose"), { text });
+      const data = await post($("compose"), { text, request: requestId() });
       if (data.lang && data.lang !== root.dataset.lang) {
         window.location.assign(pagePath(data.lang));  // the whole page in the new language
         return;
@@ -141,6 +147,7 @@
       (data.replies || []).forEach((reply) => bubble("bot", reply));
       render(data);
       message.value = "";
+      $("compose").scrollIntoView({ block: "nearest" });  // the answer and the box in sight
     } catch (error) {
       say(error.message, true);
     } finally {
