@@ -80,11 +80,19 @@ class Door:
         return [b for b in self.driver.find_elements(By.CSS_SELECTOR, "#replies button")
                 if b.is_displayed()]
 
-    def settle(self, shown: int) -> None:
-        """Until the answer to one more message is on the page and nothing is pending."""
+    def mark(self) -> None:
+        """Mark the bubbles shown now, so `settle` can tell the next answer from them."""
+        self.driver.execute_script(
+            "document.querySelectorAll('#transcript .bubble').forEach(b => b.dataset.seen = 1)")
+
+    def settle(self) -> None:
+        """Until the page shows an answer newer than `mark` and waits for nothing (whether the
+        script added it or a plain form's round trip drew a new page)."""
         def settled(driver):
-            busy = driver.find_element(By.ID, "log").get_attribute("aria-busy") == "true"
-            return not busy and len(self.bubbles("bot")) > shown
+            return driver.execute_script(
+                "const last = [...document.querySelectorAll('#transcript .bubble')].pop();"
+                "return document.getElementById('log').getAttribute('aria-busy') !== 'true'"
+                " && last !== undefined && !last.dataset.seen && last.matches('.bot')")
         try:
             wait_until(self.driver, settled)
         except TimeoutException:
@@ -92,16 +100,16 @@ class Door:
             raise AssertionError(f"no answer; the page says {notice!r}") from None
 
     def tap(self, index: int = 0) -> None:
-        shown = len(self.bubbles("bot"))
+        self.mark()
         self.buttons()[index].click()
-        self.settle(shown)
+        self.settle()
 
     def type(self, text: str) -> None:
-        shown = len(self.bubbles("bot"))
+        self.mark()
         box = self.driver.find_element(By.ID, "message")
         box.send_keys(text)
         box.send_keys(Keys.ENTER)
-        self.settle(shown)
+        self.settle()
 
     def answer_until(self, done: Callable[[], bool], answer: Callable[[str, str], str | None],
                      limit: int = 40) -> None:
@@ -236,6 +244,23 @@ def test_choosing_another_language_in_the_chat_moves_the_whole_page_into_it(door
     assert door.driver.find_element(By.CSS_SELECTOR, "label[for=message]").text == spanish_label
 
 
+def test_restart_and_stop_typed_in_the_chat_begin_the_conversation_afresh(door, content):
+    door.open()
+    door.tap()
+    door.type(ANSWERS["age"])
+    restart = content.command_words("restart", "en")[0]
+    door.type(restart)
+    assert door.bubbles("resident") == [restart] and len(door.bubbles("bot")) == 1
+    stop = content.command_words("stop", "en")[0]
+    door.type(stop)
+    assert door.stage == "stopped"
+    assert door.bubbles() == [stop, content.message("en", "stopped")]
+    door.tap()  # Start: joins again
+    assert door.stage == "asking" and len(door.bubbles()) == 2
+    door.driver.refresh()  # the server's transcript says the same
+    assert len(door.bubbles()) == 2
+
+
 def test_offline_the_page_says_so_in_its_language_and_keeps_the_answer(door, content):
     door.open("pa")
     door.tap()
@@ -253,9 +278,9 @@ def test_offline_the_page_says_so_in_its_language_and_keeps_the_answer(door, con
                                     {"offline": False, **offline})
     assert door.bubbles() == shown and box.get_attribute("value") == ANSWERS["age"]
     assert door.driver.switch_to.active_element == box
-    shown = len(door.bubbles("bot"))
+    door.mark()
     box.send_keys(Keys.ENTER)  # back online, the same answer goes with one key
-    door.settle(shown)
+    door.settle()
     assert door.bubbles("resident")[-1] == ANSWERS["age"]
     assert door.driver.find_element(By.ID, "notice").text == ""
 
@@ -333,35 +358,38 @@ def test_keyboard_only_a_resident_tabs_to_a_button_and_presses_enter(door):
         active = door.driver.switch_to.active_element
     else:
         raise AssertionError("Tab never reached a quick reply")
-    shown = len(door.bubbles("bot"))
+    door.mark()
     active.send_keys(Keys.ENTER)
-    door.settle(shown)
+    door.settle()
     assert door.driver.switch_to.active_element.get_attribute("id") == "message"
     box = door.driver.switch_to.active_element
+    door.mark()
     box.send_keys(ANSWERS["age"], Keys.ENTER)
-    door.settle(shown + 1)
+    door.settle()
     assert door.driver.switch_to.active_element.get_attribute("id") == "message"
     assert door.bubbles("resident")[-1] == ANSWERS["age"]
 
 
-def test_without_javascript_the_plain_forms_carry_the_whole_screening(door):
+def test_without_javascript_the_plain_forms_carry_the_whole_screening(door, content):
     door.driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
     try:
         door.open("pa")
-        for _ in range(40):
-            if door.stage == "results":
-                break
-            question, kind = door.question
-            text = tapping(question, kind) if door.stage == "asking" else None
-            if text is None:
-                door.buttons()[1 if kind == "yes_no" else 0].click()
-            else:
-                box = door.driver.find_element(By.ID, "message")
-                box.send_keys(text)
-                box.submit()
-            wait_for(door.driver, "#door")
-        assert door.stage == "results" and door.cards()
+        door.driver.execute_script("window.samePage = true")
+        door.tap()  # each tap and each Enter is a form post answered by a new page
+        assert door.driver.execute_script("return window.samePage") is None
+        door.to_results(tapping)
+        assert door.cards()
         assert door.driver.current_url.rstrip("/").endswith("/pa")
+        said = load_web_texts().in_language(content, "pa", days=30)
+        door.driver.find_element(By.ID, "phone").send_keys("408 555 0177")
+        door.driver.find_element(By.ID, "consent").click()
+        door.driver.find_element(By.ID, "text-me-form").submit()
+        wait_until(door.driver, lambda d: d.find_element(By.ID, "notice").text
+                   == said["text_me_sent"])
+        door.driver.find_element(By.ID, "forget-form").submit()
+        wait_until(door.driver, lambda d: d.find_element(By.ID, "notice").text
+                   == said["forgotten"])
+        assert door.bubbles() == []
     finally:
         door.driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
 

@@ -52,7 +52,16 @@
   function bubble(from, text) {
     const item = clone(from === "resident" ? "tpl-bubble-resident" : "tpl-bubble");
     item.querySelector(".text").textContent = text;
-    $("transcript").appendChild(item);
+    return item;
+  }
+
+  // Add this turn to the log. When the server's transcript holds no more than this turn
+  // (the first message, RESTART, STOP), the conversation began afresh: the log does too.
+  function addTurn(shown, replies, transcript) {
+    const turn = [bubble("resident", shown), ...replies.map((reply) => bubble("bot", reply))];
+    const log = $("transcript");
+    if ((transcript || []).length <= turn.length) log.replaceChildren(...turn);
+    else log.append(...turn);
   }
 
   function card(result) {
@@ -143,8 +152,7 @@
         return;
       }
       say("");
-      bubble("resident", shown);
-      (data.replies || []).forEach((reply) => bubble("bot", reply));
+      addTurn(shown, data.replies || [], data.transcript);
       render(data);
       message.value = "";
       $("compose").scrollIntoView({ block: "nearest" });  // the answer and the box in sight
