@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.rules import Rules, load_rules
+from bot.rules import Rules, load_rules, san_jose_date
 from worker.estimates import (
     COUNTY,
     ELIGIBLE_NOT_SHOWN,
@@ -178,6 +178,9 @@ def test_estimate_batch_answers_every_id(estimator: Estimator, rules: Rules,
 def test_the_process_keeps_one_warm_estimator(estimator: Estimator) -> None:
     assert get_estimator() is estimator
     assert estimator.load_seconds is not None and estimator.warm_up_seconds is not None
+    today = san_jose_date()
+    assert estimator.warm_month == (today.year, today.month)  # the month its jobs will ask
+    assert not estimator.keep_warm(today)  # warm for it: nothing to do before a fork
 
 
 # Disagreements -----------------------------------------------------------------------------

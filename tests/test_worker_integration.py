@@ -1,7 +1,7 @@
 """The whole way round, for real: a resident screens through the signed web hook, a real
 `screener worker` process (real Redis, the real PolicyEngine model, no Twilio credentials)
-estimates the household and texts one follow-up to the local outbox; a REMIND is scheduled
-in RQ and a STOP takes it back.
+estimates the household and texts one follow-up to the local outbox, and /healthz shows it
+ready; a REMIND is scheduled in RQ and a STOP takes it back.
 """
 
 from __future__ import annotations
@@ -77,6 +77,8 @@ def test_a_screening_ends_with_one_dollar_estimate_follow_up_from_the_worker(
              for pid in phone.session["programs"]]
     assert any(name in body for name in names), body
     assert "Dollar estimates ready" in worker_process.read_text()
+    workers = phone.app.test_client().get("/healthz").json["workers"]
+    assert workers["estimates"]["state"] == workers["outbound"]["state"] == "ready"
 
     phone.text("REMIND")
     registry = queue(OUTBOUND, real_redis).scheduled_job_registry
