@@ -336,6 +336,7 @@ def test_forget_me_leaves_nothing_in_redis_for_that_session(door, real_redis):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_axe_finds_nothing_serious_at_the_start_a_question_and_the_results(door, lang):
+    console_errors(door.driver)
     door.open(lang)
     assert serious(door.driver) == [], "start page"
     door.tap()  # Start
@@ -344,6 +345,13 @@ def test_axe_finds_nothing_serious_at_the_start_a_question_and_the_results(door,
     door.to_results(tapping)
     door.driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
     assert serious(door.driver) == [], "results"
+    assert console_errors(door.driver) == []  # a CSP refusal would show here
+
+
+def console_errors(driver: WebDriver) -> list[str]:
+    """What the browser's console said was wrong since it was last asked."""
+    return [entry["message"] for entry in driver.get_log("browser")
+            if entry["level"] == "SEVERE"]
 
 
 def test_keyboard_only_a_resident_tabs_to_a_button_and_presses_enter(door):
