@@ -13,8 +13,10 @@
   const notice = $("notice");
   let busy = false;
 
-  function pagePath(lang) {
-    return lang === "en" ? "/" : `/${lang}`;
+  // A language's page, as the server links it in the header.
+  function pageOf(lang) {
+    const link = document.querySelector(`.languages a[hreflang="${lang}"]`);
+    return link ? link.href : window.location.href;
   }
 
   // The turn's id: a double submit (a retried request) is answered once by the server.
@@ -148,7 +150,7 @@
     try {
       const data = await post($("compose"), { text, request: requestId() });
       if (data.lang && data.lang !== root.dataset.lang) {
-        window.location.assign(pagePath(data.lang));  // the whole page in the new language
+        window.location.assign(pageOf(data.lang));  // the whole page in the new language
         return;
       }
       say("");
