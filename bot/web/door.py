@@ -114,7 +114,7 @@ def send() -> Any:
     view = _view(line, snapshot, _conversation_lang(snapshot, lang), replies=replies,
                  transcript=transcript)
     answer = jsonify(view) if _wants_json() else redirect(_path(view["lang"]), 303)
-    if fresh:
+    if fresh and text.strip():  # the session exists only once a message ran
         _set_cookie(answer, session_id)
     return answer
 
