@@ -203,8 +203,10 @@ def test_a_student_unsure_of_the_exemptions_may_skip(content):
 @pytest.mark.parametrize("lang", ["en", "es", "vi", "pa", "hi"])
 def test_the_first_results_page_says_the_office_decides(content, lang):
     chat = Chat(content, lang=lang)
+    # English answer words work in every language; health insurance is not asked (Medi-Cal
+    # is already decided at $1,200 a month).
     chat.says("hi", "20", "95112", "1", "NO", "NO", "1200", "1", "NO", "NO")
-    first_page = chat.says("NO")  # health insurance is not asked: Medi-Cal is decided  # English answer words work in every language
+    first_page = chat.says("NO")
     assert chat.session["stage"] == "results"
     assert first_page.startswith(content.message(lang, "results_header"))
     for part in chat.last.replies:
