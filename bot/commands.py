@@ -8,7 +8,7 @@ switched to English may still text AYUDA or DỪNG.
 from __future__ import annotations
 
 from bot.content import Content
-from bot.questions.normalize import contains_phrase, matches_phrase
+from bot.questions.normalize import matches_phrase
 
 # Checked in this order; each is a handler `_on_<name>` of the engine.
 COMMANDS = ("stop", "start", "help", "back", "restart", "language", "skip", "more", "remind",
@@ -29,12 +29,10 @@ def command_in(content: Content, text: str) -> str | None:
 def asks_for_person(content: Content, text: str) -> bool:
     """ "can I talk to someone", "quiero hablar con alguien": a person, wherever the phrase
     stands in the message, in any language."""
-    return any(contains_phrase(text, phrase)
-               for phrases in content.flow.person.values() for phrase in phrases)
+    return content.phrases("person").found_in(text)
 
 
 def opts_out(content: Content, text: str) -> bool:
     """ "stop texting me", "para de mandarme mensajes", "đừng nhắn nữa": revoking consent by
     any reasonable means, in any language, wherever the phrase stands in the message."""
-    return any(contains_phrase(text, phrase)
-               for phrases in content.flow.opt_out.values() for phrase in phrases)
+    return content.phrases("opt_out").found_in(text)

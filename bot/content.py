@@ -19,7 +19,7 @@ from bot.flow import Flow, load_flow
 from bot.handoff import Handoff, load_handoff
 from bot.i18n import DEFAULT_TRANSLATIONS_DIR, Catalogs
 from bot.paths import flows_dir
-from bot.questions.normalize import bare, same_words
+from bot.questions.normalize import Phrases, bare, same_words
 from bot.relevance import Relevance
 from bot.rules import Rules, load_rules
 from bot.services import Catalog, load_services
@@ -67,6 +67,17 @@ class Content:
         """Whether the whole message is an answer word of some language (yes, no, none,
         not sure, a choice's words): such a message is read as the answer, never a command."""
         return any(same_words(text, word) for word in self._answer_words.get(bare(text), ()))
+
+    def phrases(self, kind: str) -> Phrases:
+        """The phrases of every language that ask for a person ("person") or revoke consent
+        ("opt_out"), wherever they stand in a message."""
+        return self._phrases[kind]
+
+    @cached_property
+    def _phrases(self) -> dict[str, Phrases]:
+        return {kind: Phrases(phrase for phrases in getattr(self.flow, kind).values()
+                              for phrase in phrases)
+                for kind in ("person", "opt_out")}
 
     @cached_property
     def relevance(self) -> Relevance:

@@ -129,7 +129,7 @@ class LimitRow:
     percent_of_guideline: float | None = None
     guideline: Guideline | None = None
 
-    @property
+    @cached_property
     def starts(self) -> date:
         return date.fromisoformat(self.effective)
 
@@ -175,8 +175,7 @@ class Limit:
     def row_on(self, on: date | None = None) -> LimitRow | None:
         """The row in force on that day (today in San José when not given)."""
         day = on or san_jose_date()
-        in_force = [row for row in self.rows if row.starts <= day]
-        return in_force[-1] if in_force else None
+        return next((row for row in reversed(self.rows) if row.starts <= day), None)
 
     def value(self, household_size: int | None, on: date | None = None) -> float | None:
         """The limit for this household on that day; None before the first row."""

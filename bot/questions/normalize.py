@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 _LATIN_BLOCKS = ((0x0000, 0x024F), (0x1E00, 0x1EFF))
@@ -47,6 +48,14 @@ def words(text: str) -> list[str]:
     signs of Devanagari and Gurmukhi as word characters ("नहीं" must stay whole).
     """
     return list(_split_words(fold(text)))
+
+
+@lru_cache(maxsize=65536)
+def _needle(phrase: str) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    """A phrase's words, and its marked words when it carries marks (phrases are few and
+    looked for in every message: split each once)."""
+    found = _split_words(fold(phrase)) or (fold(phrase),)
+    return found, tuple(marked_words(phrase)) if has_marks(phrase) else None
 
 
 def marked_words(text: str) -> list[str]:
@@ -110,18 +119,44 @@ def _bare_marked(text: str) -> str:
 
 def matches_phrase(text: str, phrases: tuple[str, ...]) -> str | None:
     """The phrase that `text` consists of (see `same_words`), if any."""
-    for phrase in phrases:
+    for phrase in _by_bare(phrases).get(bare(text), ()):
         if same_words(text, phrase):
             return phrase
     return None
 
 
+@lru_cache(maxsize=4096)
+def _by_bare(phrases: tuple[str, ...]) -> dict[str, list[str]]:
+    """The phrases by their bare form, in order: only those can be what a message says."""
+    found: dict[str, list[str]] = {}
+    for phrase in phrases:
+        found.setdefault(bare(phrase), []).append(phrase)
+    return found
+
+
+class Phrases:
+    """Phrases looked for anywhere in a message ("talk to someone", "stop texting me"),
+    indexed by their first words: a message that shares no word with any of them is passed
+    over in one set lookup."""
+
+    def __init__(self, phrases: Iterable[str]):
+        self.phrases = tuple(phrases)
+        self.first_words = frozenset(_needle(phrase)[0][0] for phrase in self.phrases)
+
+    def found_in(self, text: str) -> bool:
+        if self.first_words.isdisjoint(_split_words(fold(text))):
+            return False
+        return any(find_phrase(text, phrase) for phrase in self.phrases)
+
+
 def find_phrase(text: str, phrase: str) -> tuple[int, int] | None:
     """Where the words of `phrase` appear together, in order, among the words of `text`:
     (first word index, end index), or None. Accents as in `same_words`."""
-    haystack, needle = words(text), words(phrase) or [fold(phrase)]
+    haystack = _split_words(fold(text))
+    needle, marked_needle = _needle(phrase)
+    if needle[0] not in haystack:
+        return None
     size = len(needle)
-    marked_needle = marked_words(phrase) if has_marks(phrase) else None
     marked_haystack = marked_words(text) if marked_needle and has_marks(text) else None
     if marked_haystack is not None and len(marked_haystack) != len(haystack):
         marked_haystack = None  # a mark that splits a word differently: compare unmarked
