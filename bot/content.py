@@ -58,9 +58,17 @@ class Content:
 
         The engine understands commands in every language: a resident who switched to
         English may still text AYUDA or DỪNG."""
-        table = self.flow.commands.get(name, {})
-        langs = [lang, "en"] if lang else list(table)
-        return tuple(dict.fromkeys(w for code in langs for w in table.get(code, ())))
+        known = self._command_words
+        if (name, lang) not in known:  # asked for every command at every turn: built once
+            table = self.flow.commands.get(name, {})
+            langs = [lang, "en"] if lang else list(table)
+            known[name, lang] = tuple(dict.fromkeys(w for code in langs
+                                                    for w in table.get(code, ())))
+        return known[name, lang]
+
+    @cached_property
+    def _command_words(self) -> dict[tuple[str, str | None], tuple[str, ...]]:
+        return {}
 
 
     def is_answer_word(self, text: str) -> bool:
