@@ -7,7 +7,8 @@ One warm Estimator serves the whole module, so the ~30 s model import happens on
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import resource
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -28,6 +29,7 @@ from worker.estimates import (
     estimate_batch,
     get_estimator,
     households,
+    in_one_stack_chunk,
 )
 
 pytestmark = [
@@ -173,6 +175,29 @@ def test_estimate_batch_answers_every_id(estimator: Estimator, rules: Rules,
              for index, answers in enumerate(PERSONAS)]
     results = estimate_batch(items, TODAY, estimator)
     assert results == {f"job-{index}": result for index, result in enumerate(personas)}
+
+
+def test_a_deep_recursion_runs_in_one_chunk_of_the_frame_stack() -> None:
+    """CPython 3.11 maps and unmaps a 16 KB chunk of its frame stack each time a recursion
+    crosses a chunk boundary (gh-142183): from the wrong depth, 2,000 dives of 300 frames took
+    18,000 page faults. In one chunk they take next to none, from whatever depth."""
+
+    def down(depth: int) -> int:
+        return 0 if depth == 0 else down(depth - 1)
+
+    def from_depth(extra: int, call: Callable[[], object]) -> object:
+        return call() if extra == 0 else from_depth(extra - 1, call)
+
+    def dives() -> None:
+        for _ in range(2000):
+            down(300)
+
+    def faults(extra: int) -> int:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        from_depth(extra, lambda: in_one_stack_chunk(dives))
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+    assert max(faults(extra) for extra in range(0, 200, 5)) < 200  # one chunk's first pages
 
 
 def test_the_process_keeps_one_warm_estimator(estimator: Estimator) -> None:

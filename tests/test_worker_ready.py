@@ -85,7 +85,7 @@ def test_screener_jobs_says_which_worker_loads_its_model_and_which_is_ready_sinc
     text = report(redis, QUEUES, now=NOW)
     assert "host:42 outbound, estimates: loading the model since " in text
     assert "(35 s)" in text
-    assert "host:42 outbound: ready since " in text and "(5 min), loaded in 52 s" in text
+    assert "host:42 outbound: ready since " in text and "(5 min), 52 s to get ready" in text
 
 
 def test_healthz_shows_the_workers_without_changing_its_status(content):

@@ -76,13 +76,14 @@ def listening(connection: Redis, names: Iterable[str] = QUEUES) -> dict[str, int
 
 
 def _worker_line(worker: WorkerState, now: float) -> str:
-    """`<host>:<pid> <queues>: ready since 11:52:03 (3 min), model loaded in 52 s`."""
-    since = datetime.fromtimestamp(worker.since).strftime("%Y-%m-%d %H:%M:%S")
+    """`<host>:<pid> <queues>: ready since 2026-12-06 11:52:03 UTC (3 min), 52 s to get
+    ready`, in this machine's time zone."""
+    since = datetime.fromtimestamp(worker.since).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
     doing = "ready" if worker.state == readiness.READY else "loading the model"
     line = (f"{worker.host}:{worker.pid} {', '.join(worker.queues)}: {doing} since {since} "
             f"({_age(now - worker.since)})")
     if worker.state == readiness.READY and worker.load_seconds is not None:
-        line += f", loaded in {worker.load_seconds:.0f} s"
+        line += f", {worker.load_seconds:.0f} s to get ready"
     return line
 
 
