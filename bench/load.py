@@ -10,9 +10,13 @@ Reported: p50 and p99 latency at a steady 100 requests a second with the Procfil
 processes (open loop: requests leave on schedule whether or not earlier ones came back), and
 requests a second at saturation (closed loop, 16 clients) with 1 and with 2 web processes, the
 text line's as a ratio to the baseline's. The load generator (plain http.client, keep-alive)
-shares the machine's cores with the servers.
+shares the machine's cores with the servers. Each figure is the median of `--rounds` rounds,
+the servers taking turns, so a passing load elsewhere on the machine moves them all alike.
+`--before DIR` serves a checkout of an earlier commit beside them (its own `bot` package,
+compiled catalogs), for a before-and-after measured in the same run.
 
-    .venv/bin/python bench/load.py [--seconds 20] [--write docs/benchmarks.md]
+    .venv/bin/python bench/load.py [--seconds 20] [--rounds 3] [--before DIR]
+                                   [--write docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
@@ -58,12 +63,13 @@ Send = Callable[[http.client.HTTPConnection], float]
 class Server:
     """The Procfile's web command serving `app` with `workers` processes on a free port."""
 
-    def __init__(self, app: str, env: dict[str, str], workers: int):
+    def __init__(self, app: str, env: dict[str, str], workers: int, root: Path = ROOT):
         self.port = free_port()
         command = procfile_web(self.port)
         command[1] = app
         command[command.index("--workers") + 1] = str(workers)
-        self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+        self.process = subprocess.Popen(command, env={**env, "PYTHONPATH": str(root)},
+                                        cwd=root, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -86,8 +92,13 @@ def connection(port: int) -> http.client.HTTPConnection:
 
 def request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes,
             headers: dict[str, str]) -> tuple[int, bytes]:
-    conn.request(method, path, body, headers)
-    response = conn.getresponse()
+    try:
+        conn.request(method, path, body, headers)
+        response = conn.getresponse()
+    except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+        conn.close()  # gunicorn closed the idle keep-alive connection (after 2 s): reconnect
+        conn.request(method, path, body, headers)
+        response = conn.getresponse()
     return response.status, response.read()
 
 
@@ -176,12 +187,25 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def measure(app: str, env: dict[str, str], workers: int, seconds: float,
+@dataclass(frozen=True)
+class Target:
+    """A server to measure: the app gunicorn serves, from which checkout."""
+
+    name: str
+    app: str
+    root: Path = ROOT
+
+    @property
+    def bare(self) -> bool:
+        return self.app.startswith("bench.bare")
+
+
+def measure(target: Target, env: dict[str, str], workers: int, seconds: float,
             latency: bool) -> tuple[float, ...]:
     """(p50, p99 at RATE a second, if `latency`) and requests a second at saturation."""
-    server = Server(app, env, workers)
+    server = Server(target.app, env, workers, target.root)
     try:
-        send = bare if app.startswith("bench.bare") else Residents(server.port).send
+        send = bare if target.bare else Residents(server.port).send
         saturation(send, server.port, 3)  # warm every process and thread up
         figures: tuple[float, ...] = ()
         if latency:
@@ -192,45 +216,84 @@ def measure(app: str, env: dict[str, str], workers: int, seconds: float,
         server.stop()
 
 
+def rounds(targets: list[Target], env: dict[str, str], seconds: float,
+           count: int) -> dict[str, tuple[float, ...]]:
+    """name -> (p50, p99, saturation with 2 processes, saturation with 1): medians of
+    `count` rounds in which every target takes its turn."""
+    runs: dict[str, list[tuple[float, ...]]] = {target.name: [] for target in targets}
+    for _ in range(count):
+        for target in targets:
+            two = measure(target, env, 2, seconds, latency=True)
+            one = measure(target, env, 1, seconds, latency=False)
+            runs[target.name].append((*two, *one))
+    return {name: tuple(statistics.median(values) for values in zip(*found, strict=True))
+            for name, found in runs.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a checkout of an earlier commit, measured alongside")
+    parser.add_argument("--before-name", default="an earlier commit",
+                        help="what the table calls that checkout (e.g. its commit)")
     parser.add_argument("--write", type=Path, default=None)
     args = parser.parse_args()
+    targets = [Target("bare", "bench.bare:app"), Target("now", "bot.app:create_app()")]
+    if args.before:
+        targets.append(Target("before", "bot.app:create_app()", args.before.resolve()))
     with RedisServer() as redis:
         env = {**os.environ, "REDIS_URL": redis.url, "SCREENER_SECRET": SECRET,
                "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
                "QUIET_HOURS": "off", "GLOBAL_RATE_LIMIT_PER_MINUTE": "1000000",
-               "RATE_LIMIT_PER_MINUTE": "1000", "PYTHONPATH": str(ROOT)}
+               "RATE_LIMIT_PER_MINUTE": "1000"}
         env.pop("PUBLIC_URL", None)
-        apps = {"bare": "bench.bare:app", "line": "bot.app:create_app()"}
-        two = {name: measure(app, env, 2, args.seconds, True) for name, app in apps.items()}
-        one = {name: measure(app, env, 1, args.seconds, False)[0] for name, app in apps.items()}
-    (bare_p50, bare_p99, bare_two), (p50, p99, line_two) = two["bare"], two["line"]
+        found = rounds(targets, env, args.seconds, args.rounds)
     table = "\n".join([
         SECTION, "",
-        f"`.venv/bin/python bench/load.py --seconds {args.seconds:g} --write "
-        f"docs/benchmarks.md` ({date.today().isoformat()}; the Procfile's web command on "
-        f"loopback, one throwaway Redis, {os.cpu_count()} cores shared with the load "
-        "generator). Baseline: the same command serving a route that does one Redis GET and "
-        "one SET (`bench/bare.py`). Targets (issue 14): p99 under 50 ms at 100 requests a "
-        "second on 2 cores.", "",
-        "| measure | bare GET/SET | signed web hook turn | ratio |",
-        "|---|---|---|---|",
-        f"| p50 latency at {RATE} requests/s, 2 processes | {bare_p50 * 1000:.1f} ms | "
-        f"{p50 * 1000:.1f} ms | {p50 / bare_p50:.1f}× |",
-        f"| p99 latency at {RATE} requests/s, 2 processes | {bare_p99 * 1000:.1f} ms | "
-        f"{p99 * 1000:.1f} ms | {p99 / bare_p99:.1f}× |",
-        f"| throughput at saturation ({CLIENTS} clients), 1 process | {one['bare']:.0f}/s | "
-        f"{one['line']:.0f}/s | {one['line'] / one['bare']:.2f}× |",
-        f"| throughput at saturation ({CLIENTS} clients), 2 processes (Procfile) | "
-        f"{bare_two:.0f}/s | {line_two:.0f}/s | {line_two / bare_two:.2f}× |",
-        f"| 2 processes against 1, at saturation | {bare_two / one['bare']:.2f}× | "
-        f"{line_two / one['line']:.2f}× | |", "",
-        BEFORE, ""])
+        f"`.venv/bin/python bench/load.py --seconds {args.seconds:g} --rounds {args.rounds}"
+        + (f" --before DIR --before-name {args.before_name}" if args.before else "")
+        + " --write docs/benchmarks.md` "
+        f"({date.today().isoformat()}; the Procfile's web command on loopback, one throwaway "
+        f"Redis, {os.cpu_count()} cores shared with the load generator; medians of "
+        f"{args.rounds} rounds). Baseline: the same command serving a route that does one "
+        "Redis GET and one SET (`bench/bare.py`)"
+        + (f"; \"before\": {args.before_name} (`git archive` into DIR, catalogs compiled), "
+           "served the same way" if args.before else "")
+        + ". Targets (issue 14): p99 under 50 ms at 100 requests a second on 2 cores, a turn "
+        "at most 2× the baseline.", "",
+        *rows(found), "", BEFORE, ""])
     print(table)
     if args.write:
         write_section(args.write, SECTION, table)
+
+
+def rows(found: dict[str, tuple[float, ...]]) -> list[str]:
+    """The table: each measure for the baseline, the text line now (and before), with the
+    text line's ratio to the baseline."""
+    names = [name for name in ("now", "before") if name in found]
+    head = " | ".join(f"text line {name} | ratio" for name in names)
+    lines = [f"| measure | bare GET/SET | {head} |", "|---" * (2 + 2 * len(names)) + "|"]
+    measures = [(f"p50 latency at {RATE} requests/s, 2 processes", 0, "ms"),
+                (f"p99 latency at {RATE} requests/s, 2 processes", 1, "ms"),
+                (f"throughput at saturation ({CLIENTS} clients), 2 processes (Procfile)", 2,
+                 "/s"),
+                (f"throughput at saturation ({CLIENTS} clients), 1 process", 3, "/s")]
+    for label, index, unit in measures:
+        cells = [shown(found["bare"][index], unit)]
+        for name in names:
+            cells += [shown(found[name][index], unit),
+                      f"{found[name][index] / found['bare'][index]:.2f}×"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    scaling = [f"{found[name][2] / found[name][3]:.2f}×" for name in ("bare", *names)]
+    lines.append("| 2 processes against 1, at saturation | " + " | ".join(
+        [scaling[0], *(cell for value in scaling[1:] for cell in (value, ""))]) + " |")
+    return lines
+
+
+def shown(value: float, unit: str) -> str:
+    return f"{value * 1000:.1f} ms" if unit == "ms" else f"{value:.0f}/s"
 
 
 if __name__ == "__main__":

@@ -11,19 +11,27 @@ Measures, in one process and one run, against a throwaway real Redis server:
   rules and texts) and the rest (the host: web, signature, Redis, encoding, logging).
 Each figure is reported as a ratio to the baseline measured in the same run.
 
-    .venv/bin/python bench/webhook.py [--conversations 40] [--write docs/benchmarks.md]
+    .venv/bin/python bench/webhook.py [--conversations 40] [--before DIR --before-name NAME]
+                                      [--write docs/benchmarks.md]
+
+`--before DIR` measures a `git archive` of an earlier commit (catalogs compiled) the same way,
+right after, in a process of its own.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlencode
 
 from redis import Redis
 from report import write_section  # bench/report.py, beside this script
@@ -42,10 +50,10 @@ SCREENING = {
            "không", "không", "2"],
 }
 SECTION = "## Web hook turn time"
-BEFORE = ("Before issue 14's cheaper turn (2026-12-06, same machine, baseline `/healthz`): an "
-          "English turn 2.72 ms median, 7.7× `/healthz`; issue 14 measured it at 4.1× the bare "
-          "GET/SET route. A turn then made 8 Redis round trips; it makes 2 now "
-          "(tests/test_round_trips.py).")
+BEFORE = ("A turn made 8 Redis round trips before issue 14's cheaper turn, and makes 2 now "
+          "(tests/test_round_trips.py). The engine changed between the two commits too "
+          "(others' work), so compare the host's line. Issue 14 measured the whole turn at "
+          "4.1× the bare route.")
 
 
 def timed(action: Callable[[], object], rounds: int) -> list[float]:
@@ -76,11 +84,8 @@ class EngineTimer:
             self.spent += time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--conversations", type=int, default=40)
-    parser.add_argument("--write", type=Path, default=None)
-    args = parser.parse_args()
+def measure(conversations: int) -> dict[str, list[float]]:
+    """Every measure's samples (seconds), in one run against a throwaway Redis."""
     content = load_content()
     numbers = itertools.count(4085550000)
     sids = itertools.count(1)
@@ -103,51 +108,94 @@ def main() -> None:
         engine = EngineTimer()
         inbound.step = engine
 
-        def turn(number: str, body: str) -> None:
+        def signed(number: str, body: str) -> tuple[bytes, dict[str, str]]:
+            """What Twilio would post, signed and encoded (outside the time measured)."""
             form = {"MessageSid": f"SM{next(sids):032d}", "From": number, "To": "+14085550000",
                     "Body": body, "NumMedia": "0"}
-            signature = validator.compute_signature(URL, form)
-            response = client.post("/twilio/messages", data=form,
-                                    headers={"X-Twilio-Signature": signature})
+            return urlencode(form).encode(), {
+                "X-Twilio-Signature": validator.compute_signature(URL, form),
+                "Content-Type": "application/x-www-form-urlencoded"}
+
+        def turn(data: bytes, headers: dict[str, str]) -> None:
+            response = client.post("/twilio/messages", data=data, headers=headers)
             assert response.status_code == 200
 
         turns: dict[str, list[float]] = {}
         engine_share: list[float] = []
         for lang, messages in SCREENING.items():
             samples = []
-            for _ in range(args.conversations):
+            for _ in range(conversations):
                 number = f"+1{next(numbers)}"
                 for body in messages:
+                    request = signed(number, body)
                     engine.spent = 0.0
-                    samples += timed(lambda n=number, b=body: turn(n, b), 1)
+                    samples += timed(lambda r=request: turn(*r), 1)
                     engine_share.append(engine.spent)
             turns[lang] = samples
         inbound.step = engine.step
     every_turn = turns["en"] + turns["vi"]
-    host = [whole - spent for whole, spent in zip(every_turn, engine_share, strict=True)]
-    rows = [("bare GET/SET route (baseline)", baseline), ("GET /healthz", health),
-            ("signed web hook turn, English", turns["en"]),
-            ("signed web hook turn, Vietnamese", turns["vi"]),
-            ("  of which engine.step (both languages)", engine_share),
-            ("  of which the host: everything but engine.step", host)]
-    base = statistics.median(baseline)
+    return {"bare GET/SET route (baseline)": baseline, "GET /healthz": health,
+            "signed web hook turn, English": turns["en"],
+            "signed web hook turn, Vietnamese": turns["vi"],
+            "  of which engine.step (both languages)": engine_share,
+            "  of which the host: everything but engine.step":
+                [whole - spent for whole, spent in zip(every_turn, engine_share, strict=True)]}
+
+
+def before(checkout: Path, conversations: int) -> dict[str, list[float]]:
+    """The same measures for an earlier commit's `bot` (a `git archive` in `checkout`, its
+    catalogs compiled), by this script in a process of its own."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--conversations", str(conversations), "--json"],
+        env={**os.environ, "PYTHONPATH": str(checkout.resolve())}, cwd=checkout,
+        capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=40)
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a checkout of an earlier commit, measured right after")
+    parser.add_argument("--before-name", default="an earlier commit")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--write", type=Path, default=None)
+    args = parser.parse_args()
+    found = measure(args.conversations)
+    if args.json:
+        print(json.dumps(found))
+        return
+    earlier = before(args.before, args.conversations) if args.before else None
+    base = statistics.median(found["bare GET/SET route (baseline)"])
+    command = f".venv/bin/python bench/webhook.py --conversations {args.conversations}"
+    if args.before:
+        command += f" --before DIR --before-name {args.before_name}"
+    head = "| Measure | Samples | Median | 95th percentile | Median / baseline |"
+    rule = "|---|---|---|---|---|"
+    if earlier:
+        head += f" {args.before_name}: median | {args.before_name}: median / baseline |"
+        rule += "---|---|"
     lines = [
         SECTION, "",
         "Our own time per inbound message (Twilio allows 15 s in all), in one process "
         "through Flask's test client. Command:", "",
-        "```bash", f".venv/bin/python bench/webhook.py --conversations {args.conversations}",
-        "```", "",
+        "```bash", command, "```", "",
         f"Run on {date.today().isoformat()} with a throwaway real Redis on this machine; "
         f"{args.conversations} complete screenings per language. Ratios are to the baseline "
-        "median from the same run. Issue 14's target is a turn at most 2× the bare GET/SET "
-        "route.", "",
-        "| Measure | Samples | Median | 95th percentile | Median / baseline |",
-        "|---|---|---|---|---|",
-    ]
-    for name, samples in rows:
+        "median from the same run"
+        + (f"; {args.before_name} (a `git archive` in DIR, catalogs compiled) was measured "
+           "by this script right after, against its own baseline" if earlier else "")
+        + ". Issue 14's target is a turn at most 2× the bare GET/SET route.", "",
+        head, rule]
+    for name, samples in found.items():
         median, p95 = summary(samples)
-        lines.append(f"| {name} | {len(samples)} | {median * 1000:.2f} ms | "
-                     f"{p95 * 1000:.2f} ms | {median / base:.1f}x |")
+        line = (f"| {name} | {len(samples)} | {median * 1000:.2f} ms | {p95 * 1000:.2f} ms | "
+                f"{median / base:.1f}x |")
+        if earlier:
+            then = statistics.median(earlier[name])
+            then_base = statistics.median(earlier["bare GET/SET route (baseline)"])
+            line += f" {then * 1000:.2f} ms | {then / then_base:.1f}x |"
+        lines.append(line)
     table = "\n".join([*lines, "", BEFORE]) + "\n"
     print(table)
     if args.write:
