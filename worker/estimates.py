@@ -41,8 +41,9 @@ ELECTRICITY_MONTHLY = 145  # California average residential bill (EIA 2023 data)
 GAS_MONTHLY = 75  # PG&E average residential gas bill (September 2024)
 # The warm-up's throwaway households, one per branch of the model a batch usually takes: a
 # single worker paying rent, a young parent, a student, a couple above Medi-Cal's limit. With
-# only the first, a job's first batch rebuilt the others' parameter tables in every fork (13%
-# slower than its second); with all four it is as fast, for ~2 s more warm-up, once.
+# only the first, a job's first batch of 100 rebuilt the others' parameter tables in every
+# fork (1.72 s against 1.34 s, and 1.22x its second batch); with all four, ~2 s more
+# warm-up once.
 WARM_UP: tuple[Mapping[str, Any], ...] = (
     {"age": 20, "household_size": 1, "monthly_income": 1200, "works_20h": True,
      "monthly_rent": 900},
@@ -381,10 +382,11 @@ def in_one_stack_chunk(call: Callable[[], T]) -> T:
     CPython 3.11 keeps frames in 16 KB chunks and unmaps a chunk as soon as the frame at its
     base returns, so a deep recursion that keeps crossing a chunk boundary maps and unmaps
     memory each time (gh-142183; fixed in 3.13 and 3.14, not 3.11). The model's recursion
-    crossed ~35,000 times a batch of 100: a tenth of its time went to mmap, munmap and page
-    faults. This frame declares STACK_RESERVE more stack slots than it uses, so the
-    interpreter gives it a 1 MB chunk of its own, and the frames `call` makes (at most the
-    recursion limit, 1,000, of a few hundred bytes each) fit in the 0.5 MB it leaves free.
+    crossed ~35,000 times a batch of 100: 3-10% of its time, by the depth it started at,
+    went to mmap, munmap and page faults. This frame declares STACK_RESERVE more stack slots
+    than it uses, so the interpreter gives it a 1 MB chunk of its own, and the frames `call`
+    makes (at most the recursion limit, 1,000, of a few hundred bytes each) fit in the
+    0.5 MB it leaves free.
     """
     return call()
 
