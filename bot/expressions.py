@@ -86,27 +86,18 @@ _CONSTANT_NAMES = {"true": True, "false": False, "null": None,
                    "True": True, "False": False, "None": None}
 
 
-def _ordering(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
-    def pair(left: Any, right: Any) -> Any:
-        if left is UNKNOWN or right is UNKNOWN:
-            return UNKNOWN
-        if left is None or right is None:
-            return False
-        try:
-            return compare(left, right)
-        except TypeError:
-            return False
+def _guarded(compare: Callable[[Any, Any], bool], *, ordering: bool) -> Callable[[Any, Any], Any]:
+    """An ordering (`<`...) or membership (`in`) test: UNKNOWN stays UNKNOWN (an ordering
+    with None is false), and values that cannot be compared are simply not in that order."""
 
-    return pair
-
-
-def _membership(contains: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
     def pair(left: Any, right: Any) -> Any:
         if left is UNKNOWN or right is UNKNOWN or (
                 isinstance(right, tuple) and any(item is UNKNOWN for item in right)):
             return UNKNOWN
+        if ordering and (left is None or right is None):
+            return False
         try:
-            return contains(left, right)
+            return compare(left, right)
         except TypeError:
             return False
 
@@ -122,11 +113,13 @@ def _equality(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
 
 # One comparison of two values: ordering with None is false, and UNKNOWN stays UNKNOWN.
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    ast.Gt: _ordering(operator.gt), ast.GtE: _ordering(operator.ge),
-    ast.Lt: _ordering(operator.lt), ast.LtE: _ordering(operator.le),
+    **{op: _guarded(compare, ordering=True) for op, compare in (
+        (ast.Gt, operator.gt), (ast.GtE, operator.ge), (ast.Lt, operator.lt),
+        (ast.LtE, operator.le))},
     ast.Eq: _equality(operator.eq), ast.NotEq: _equality(operator.ne),
     ast.Is: _equality(operator.is_), ast.IsNot: _equality(operator.is_not),
-    ast.In: _membership(lambda a, b: a in b), ast.NotIn: _membership(lambda a, b: a not in b),
+    ast.In: _guarded(lambda a, b: a in b, ordering=False),
+    ast.NotIn: _guarded(lambda a, b: a not in b, ordering=False),
 }
 
 
