@@ -123,34 +123,17 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
 }
 
 
-def _all_of(parts: list[Compiled]) -> Compiled:
-    """`and`: the first false operand, else the last; UNKNOWN when that depends on one."""
+def _connective(parts: list[Compiled], *, stops_at: bool) -> Compiled:
+    """`and` (stops_at=False) or `or` (stops_at=True): the first operand whose truth is
+    `stops_at`, else the last; UNKNOWN when the outcome depends on an UNKNOWN operand."""
 
     def run(values: Values) -> Any:
-        unknown, last = False, True
+        unknown, last = False, not stops_at
         for part in parts:
             value = part(values)
             if value is UNKNOWN:
                 unknown = True
-            elif not value:
-                return value
-            else:
-                last = value
-        return UNKNOWN if unknown else last
-
-    return run
-
-
-def _any_of(parts: list[Compiled]) -> Compiled:
-    """`or`: the first true operand, else the last; UNKNOWN when that depends on one."""
-
-    def run(values: Values) -> Any:
-        unknown, last = False, False
-        for part in parts:
-            value = part(values)
-            if value is UNKNOWN:
-                unknown = True
-            elif value:
+            elif bool(value) is stops_at:
                 return value
             else:
                 last = value
@@ -176,7 +159,7 @@ def _compile(node: ast.AST) -> Compiled:
         return lambda values: tuple(item(values) for item in items)
     if isinstance(node, ast.BoolOp):
         parts = [_compile(value) for value in node.values]
-        return _all_of(parts) if isinstance(node.op, ast.And) else _any_of(parts)
+        return _connective(parts, stops_at=isinstance(node.op, ast.Or))
     if isinstance(node, ast.UnaryOp):
         return _unary(node)
     if isinstance(node, ast.BinOp):
