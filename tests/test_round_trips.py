@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 import pytest
-from phone import Phone, make_app
+from phone import ANSWERS, BY_TYPE, Phone, make_app
 from redis import ConnectionPool, Redis
 from redis.connection import Connection
 
@@ -82,3 +82,27 @@ def test_stop_costs_two_round_trips_beside_taking_back_the_queued_jobs(counted, 
     phone.text("22")
     trips, _ = round_trips(phone, "STOP")
     assert trips == 2 and port.cancelled == [phone.contact]
+
+
+
+def results_turn(phone: Phone) -> tuple[int, list[str]]:
+    """Answer question after question; the round trips and replies of the turn with results."""
+    phone.text("hello")
+    while True:
+        session = phone.session
+        question = phone.app.extensions["textline"].content.flow.question(session["question"])
+        trips, said = round_trips(phone, ANSWERS.get(question.id, BY_TYPE[question.type]))
+        if phone.session["stage"] == "results":
+            return trips, said
+
+
+@pytest.mark.redis_server
+def test_the_results_turn_queues_its_follow_ups_in_four_more_round_trips(counted, content):
+    """Begin and commit as any turn; then, the lock still held, the jobs for later and the
+    estimate's place in line in one pipeline, RQ's scheduled-jobs registry, the estimate
+    drain; and the lock's release."""
+    app = make_app(counted, content)
+    Phone(app, number="+14085550199").screen_to_results()  # scripts loaded, Redis version read
+    counted.delete("sj:estimates:drain")  # that drain ran: this turn queues the next
+    trips, said = results_turn(Phone(app))
+    assert said and trips == 2 + 4

@@ -392,6 +392,21 @@ def test_the_web_side_queues_with_its_apps_quiet_hours_and_retention_not_the_env
     assert due_in + 2 * 86400 - 5 < jobs_ttl <= due_in + 2 * 86400
 
 
+def test_a_turns_jobs_are_noted_for_stop_even_when_redis_forgot_the_noting_script(
+        redis, worker_env, content):
+    redis.script_flush()  # a restarted Redis knows no script: the pipeline's EVALSHA fails
+    jobs = [Job_("reminder", {"lang": "en", "programs": ["calfresh"], "days": 3}),
+            Job_("follow_up", {"kind": "did_you_apply", "lang": "en", "after": 7 * 86400,
+                               "programs": ["calfresh"]})]
+    engine_jobs.enqueue(redis, content, SECRET.encode(), NUMBER, jobs, "SM1",
+                        city_time(2030, 1, 15, 12))
+    scheduled = set(queue(OUTBOUND, redis).scheduled_job_registry.get_job_ids())
+    noted = {raw.decode() for raw in redis.smembers(f"sj:{{{recipient().contact}}}:jobs")}
+    assert scheduled == noted == {"send-reminder-SM1", "did_you_apply-SM1"}
+    cancel_jobs(redis, recipient().contact)
+    assert not queue(OUTBOUND, redis).scheduled_job_registry.get_job_ids()
+
+
 def test_stop_can_still_cancel_a_reminder_due_after_the_retention_period(redis, worker_env):
     timing = Timing.from_config({"QUIET_HOURS": "off", "RETENTION_DAYS": "1"})
     later = datetime.now(UTC) + timedelta(days=20)

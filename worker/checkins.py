@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis import Redis
+from redis.client import Pipeline
 from redis.exceptions import LockError, RedisError
 from rq import Callback, Retry, get_current_job
 from rq.job import Job
@@ -38,19 +39,21 @@ BUSY_SECONDS = 30  # the contact is in a turn: try again shortly
 
 
 def enqueue_check_in(connection: Redis, to: Recipient, data: dict[str, Any], job_id: str,
-                     now: float, timing: Timing | None = None) -> Job:
+                     now: float, timing: Timing | None = None,
+                     pipeline: Pipeline | None = None) -> Job:
     """Schedule the follow-up `data["kind"]` for `data["after"]` seconds from `now`, moved
     out of quiet hours. `data` holds no answer: kind, language, campaign, program ids.
-    `timing` is the caller's configuration (as for `enqueue_message`)."""
+    `timing` and `pipeline` are as for `enqueue_message`."""
     timing = timing or Timing.from_config(os.environ)
     due = datetime.fromtimestamp(now, UTC) + timedelta(seconds=data["after"])
     if timing.quiet_hours is not None:
         due = timing.quiet_hours.next_allowed(due)
-    note_job(connection, to.contact, job_id, timing.ttl.retention + round(due.timestamp() - now))
+    note_job(connection, to.contact, job_id, timing.ttl.retention + round(due.timestamp() - now),
+             pipeline)
     return queue(OUTBOUND, connection).enqueue_at(
         due, check_in, to.contact, to.sealed, to.channel, data, job_id=job_id,
         description=f"check-in {data['kind']}", result_ttl=0, failure_ttl=FAILURE_TTL,
-        on_failure=Callback(on_failure), meta={"contact": to.contact[:8]})
+        on_failure=Callback(on_failure), meta={"contact": to.contact[:8]}, pipeline=pipeline)
 
 
 def check_in(contact: str, sealed: str, channel: str, data: dict[str, Any]) -> str | Retry:

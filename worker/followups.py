@@ -41,6 +41,7 @@ from functools import cache
 from typing import Any
 
 from redis import Redis
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Callback, Retry, get_current_job
 
@@ -94,31 +95,48 @@ _ALWAYS = 1e18  # a lease end no lease reaches: give back whatever the lease say
 
 def submit(connection: Redis, to: Recipient, lang: str, answers: Mapping[str, Any],
            programs: Sequence[str], message_id: str) -> None:
-    """Put a household in line for an estimate (the host calls this after the results)."""
+    """Put a household in line for an estimate, and ask for a drain."""
+    pipe = connection.pipeline()
+    claim = put_in_line(pipe, to, lang, answers, programs, message_id)
+    drain_if_claimed(connection, pipe.execute()[claim])
+
+
+def put_in_line(pipe: Pipeline, to: Recipient, lang: str, answers: Mapping[str, Any],
+                programs: Sequence[str], message_id: str) -> int:
+    """Add the writes that put a household in line for an estimate to `pipe` (a turn sends
+    them with its other jobs, worker/engine_jobs.py). The last claims the drain: returns its
+    place in the pipeline, whose answer goes to `drain_if_claimed`."""
     household = {"id": message_id, "sealed": to.sealed, "channel": to.channel, "lang": lang,
                  "answers": dict(answers), "programs": list(programs)}
-    pipe = connection.pipeline()
     pipe.set(key(to.contact, PENDING_ESTIMATE), json.dumps(household, ensure_ascii=False),
              ex=PENDING_SECONDS)
     pipe.rpush(PENDING, to.contact)
     pipe.expire(PENDING, PENDING_SECONDS)
-    pipe.execute()
-    request_drain(connection)
+    pipe.set(DRAIN_QUEUED, 1, nx=True, ex=TIMEOUT_SECONDS)
+    return len(pipe.command_stack) - 1
+
+
+def drain_if_claimed(connection: Redis, claimed: Any) -> None:
+    """Queue a drain job if this household's claim took: none was waiting already (a waiting
+    one will see this household too)."""
+    if claimed:
+        _enqueue_drain(connection)
 
 
 def request_drain(connection: Redis) -> None:
     """Queue a drain job unless one is waiting already (it will see this household too)."""
-    if connection.set(DRAIN_QUEUED, 1, nx=True, ex=TIMEOUT_SECONDS):
-        _enqueue_drain(connection)
+    drain_if_claimed(connection, connection.set(DRAIN_QUEUED, 1, nx=True, ex=TIMEOUT_SECONDS))
 
 
 def _enqueue_drain(connection: Redis) -> None:
     """A killed work horse fails its job without running any of our code: RQ's retry, once
     the lease has lapsed, runs a drain that gives the killed one's batch back."""
+    pipe = connection.pipeline()  # RQ's writes of the job in one round trip, not two
     queue(ESTIMATES, connection).enqueue(
         drain, job_timeout=TIMEOUT_SECONDS, result_ttl=0, failure_ttl=FAILURE_TTL,
         on_failure=Callback(on_failure),
-        retry=Retry(max=MAX_TRIES, interval=int(LEASE_SECONDS) + 5))
+        retry=Retry(max=MAX_TRIES, interval=int(LEASE_SECONDS) + 5), pipeline=pipe)
+    pipe.execute()
 
 
 def drain() -> int:

@@ -15,6 +15,7 @@ Outcomes and holds are counted per day in `sj:outbound:{<day>}`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -22,8 +23,11 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from redis import Redis
+from redis.client import Pipeline
+from redis.exceptions import NoScriptError
 from rq import Callback, Retry, get_current_job
 from rq.job import Job
 from twilio.base.exceptions import TwilioRestException
@@ -82,19 +86,23 @@ class HeldTooLong(Exception):
 
 def enqueue_message(connection: Redis, to: Recipient, body: str, message_id: str,
                     at: datetime | None = None, *, timing: Timing | None = None,
-                    now: float | None = None) -> Job:
+                    now: float | None = None, pipeline: Pipeline | None = None) -> Job:
     """Queue a message for now or `at`, moved out of quiet hours, noted on the contact so a
     STOP can cancel it. `timing` is the caller's configuration; only the worker, whose
-    configuration is its environment, may leave it out."""
+    configuration is its environment, may leave it out. A message for later puts its writes
+    in `pipeline` when given (a turn's jobs go together, worker/engine_jobs.py), for the caller
+    to execute; one for now is queued at once (RQ makes a given pipeline a transaction of
+    its own first, which a pipeline already holding commands cannot become)."""
     timing = timing or Timing.from_config(os.environ)
     moment = datetime.fromtimestamp(clock() if now is None else now, UTC)
     when = max(at or moment, moment)
     if timing.quiet_hours is not None:
         when = timing.quiet_hours.next_allowed(when)
     job_id = f"send-{message_id}"
+    pipeline = pipeline if when > moment else None
     # The set lives as long as its furthest job could still run, at least the retention.
     note_job(connection, to.contact, job_id,
-             timing.ttl.retention + max(0, round((when - moment).total_seconds())))
+             timing.ttl.retention + max(0, round((when - moment).total_seconds())), pipeline)
     args = (to.contact, to.sealed, to.channel, body, message_id)
     # RQ logs a job's description, by default its call with the arguments: the message text.
     options = {"job_id": job_id, "description": f"send {message_id}", "retry": RETRY,
@@ -102,7 +110,7 @@ def enqueue_message(connection: Redis, to: Recipient, body: str, message_id: str
                "on_failure": Callback(on_failure), "meta": {"contact": to.contact[:8]}}
     outbound = queue(OUTBOUND, connection)
     if when > moment:
-        return outbound.enqueue_at(when, send_message, *args, **options)
+        return outbound.enqueue_at(when, send_message, *args, **options, pipeline=pipeline)
     return outbound.enqueue(send_message, *args, **options)
 
 
@@ -113,11 +121,32 @@ if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('EXPIRE', KEYS[1], ARGV[2])
 end
 """
+_NOTE_JOB_SHA = hashlib.sha1(_NOTE_JOB.encode()).hexdigest()  # as Redis names it
 
 
-def note_job(connection: Redis, contact: str, job_id: str, seconds: int) -> None:
-    """Note a queued job on its contact, so a STOP finds and cancels it."""
-    connection.register_script(_NOTE_JOB)(keys=[key(contact, "jobs")], args=[job_id, seconds])
+def note_job(connection: Redis, contact: str, job_id: str, seconds: int,
+             pipeline: Pipeline | None = None) -> None:
+    """Note a queued job on its contact, so a STOP finds and cancels it. In a `pipeline` the
+    script goes by its hash alone (no SCRIPT EXISTS first); `run_pipeline` loads it and runs
+    it again if Redis did not know it."""
+    if pipeline is None:
+        connection.register_script(_NOTE_JOB)(keys=[key(contact, "jobs")],
+                                              args=[job_id, seconds])
+    else:
+        pipeline.evalsha(_NOTE_JOB_SHA, 1, key(contact, "jobs"), job_id, seconds)
+
+
+def run_pipeline(connection: Redis, pipeline: Pipeline) -> list[Any]:
+    """Execute a pipeline of queued jobs: what each command answered. A `note_job` that Redis
+    did not know the script of (first use, or Redis restarted) runs again, loading it."""
+    commands = [args for args, _ in pipeline.command_stack]
+    answers = pipeline.execute(raise_on_error=False)
+    for command, answer in zip(commands, answers, strict=True):
+        if isinstance(answer, NoScriptError) and command[1] == _NOTE_JOB_SHA:
+            connection.register_script(_NOTE_JOB)(keys=[command[3]], args=list(command[4:]))
+        elif isinstance(answer, Exception):
+            raise answer
+    return answers
 
 
 def send_message(contact: str, sealed: str, channel: str, body: str,
