@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 
 from bot.questions import Context
 from bot.questions.normalize import fold
@@ -19,8 +20,10 @@ def read_numbers(text: str, context: Context) -> SpokenNumbers:
     return spoken_numbers(text, context.lang, context.number_words, context.multipliers)
 
 
+@lru_cache(maxsize=256)
 def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
-    """Any of `phrases` as whole words of a folded reply ("/hr" may follow a digit)."""
+    """Any of `phrases` as whole words of a folded reply ("/hr" may follow a digit); built once
+    per set of phrases (a language's unit words), not per reply."""
     folded = sorted({fold(p) for p in phrases if fold(p)}, key=len, reverse=True)
     if not folded:
         return None
