@@ -22,6 +22,9 @@ from bot.yamlsource import Problem, YamlFileError, load_yaml
 
 # Classes read at the same question: a word in two of them could not be told apart.
 SAME_QUESTION = (("yes", "no", "unsure"),)
+# Classes that count only after other words of a reply ("me and one person"), never as a
+# reply of their own: "person" alone is still the PERSON command, as it should be.
+INSIDE_A_REPLY = ("someone", "some_people", "me_and")
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ class Word:
 def collision_problems(flow: Flow, languages_dir: Path) -> list[Problem]:
     words = list(_language_words(languages_dir, flow)) + list(_flow_choice_words(flow))
     commands = [w for w in words if w.group.startswith("command:")]
-    others = [w for w in words if not w.group.startswith("command:")]
+    inside = {f"words:{name}" for name in INSIDE_A_REPLY}
+    others = [w for w in words if not w.group.startswith("command:") and w.group not in inside]
     by_bare: dict[str, list[Word]] = {}
     for command in commands:
         by_bare.setdefault(bare(command.text), []).append(command)

@@ -18,6 +18,8 @@ from bot.questions.numbers import SpokenNumbers
 
 # Units of age, as word classes in flows/languages/<lang>.yaml, with how many make a year.
 AGE_UNITS = {"days": 365, "weeks": 52, "months": 12, "years": 1}
+# Word classes that name people besides the resident (flows/languages/<lang>.yaml).
+COUNTED = ("couple", "person", "people", "someone", "some_people")
 
 
 def read(question: Question, text: str, context: Context) -> Reading:
@@ -70,16 +72,19 @@ def _in_years(spoken: SpokenNumbers, context: Context) -> Decimal:
 
 def _people(text: str, context: Context) -> int | None:
     """How many people a reply names, with the resident: "just me" 1, "me and my mom" 2,
-    "my mom" 2, "me and 2 kids" 3, "vợ chồng tôi" (a couple) 2, "tôi với 2 đứa con" 3.
-    None when it names nobody (then the number in it is the answer)."""
+    "my mom" 2, "me and 2 kids" 3, "vợ chồng tôi" (a couple) 2, "tôi với 2 đứa con" 3,
+    "me and one person" 2 (a bare "person" or "people" counts only after "me and": "2 people"
+    alone is the whole household). None when it names nobody (then the number in it is the
+    answer)."""
     if matches_phrase(text, context.words_for("just_me")):
         return 1
     phrases = sorted(
-        ((kind, tuple(words(phrase))) for kind in ("couple", "person", "people")
+        ((kind, tuple(words(phrase))) for kind in COUNTED
          for phrase in context.words_for(kind) if words(phrase)),
         key=lambda item: -len(item[1]))
     tokens = _without_classifiers(words(read_numbers(text, context).text), context,
                                   {phrase[0] for _, phrase in phrases})
+    me_and = {tuple(words(phrase)) for phrase in context.words_for("me_and")} - {()}
     claimed = [False] * len(tokens)
     count, named = 1, False  # the question counts the resident, named or not
     for kind, phrase in phrases:
@@ -87,17 +92,26 @@ def _people(text: str, context: Context) -> int | None:
         for start in range(len(tokens) - size + 1):
             if tuple(tokens[start:start + size]) != phrase or any(claimed[start:start + size]):
                 continue
-            claimed[start:start + size] = [True] * size
-            named = True
             before = ascii_digits(tokens[start - 1]) if start else ""
             number = int(before) if before.isdigit() else None
+            if kind in ("someone", "some_people") and not _after_me_and(
+                    tokens[:start - (number is not None)], me_and):
+                continue  # "2 people" alone is the whole household: its number answers
+            claimed[start:start + size] = [True] * size
+            named = True
             if kind == "couple":
                 count += 1  # the resident and a partner ("hai vợ chồng" is still two)
-            elif kind == "people" and number is None:
-                return None  # "me and my kids": how many? ask again
+            elif number is None and kind in ("people", "some_people"):
+                return None  # "me and my kids", "me and some people": how many? ask again
             else:
                 count += number or 1
     return count if named else None
+
+
+def _after_me_and(tokens: list[str], me_and: set[tuple[str, ...]]) -> bool:
+    """Whether the words end with the resident joined to others: "me and", "yo y"."""
+    return any(len(tokens) >= len(phrase) and tuple(tokens[-len(phrase):]) == phrase
+               for phrase in me_and)
 
 
 def _without_classifiers(tokens: list[str], context: Context, persons: set[str]) -> list[str]:
