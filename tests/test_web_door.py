@@ -309,6 +309,20 @@ def test_a_navigators_reply_and_the_closing_note_reach_the_page_not_the_worker(
     assert jobs.queued == []  # nothing for the worker to text: there is no number
 
 
+def test_chat_state_gives_a_waiting_page_the_navigators_reply(real_redis, content, jobs):
+    app = make_app(real_redis, content, JOBS=jobs)
+    assert Browser(app).client.get("/chat/state").get_json()["stage"] == "start"
+    browser = Browser(app, lang="es")
+    browser.send("hola")
+    browser.send(content.command_words("person", "es")[0])
+    browser.send("sí")
+    app.extensions["textline"].store.add_to_transcript(browser.contact, [("bot", "¡Hola!")])
+    state = browser.client.get("/chat/state?lang=es").get_json()
+    assert state["stage"] == "with_navigator" and state["lang"] == "es"
+    assert state["transcript"][-1] == {"from": "bot", "text": "¡Hola!"}
+    assert state["replies"] == []
+
+
 # -- limits and headers -------------------------------------------------------------------------
 
 def test_a_session_flooding_the_door_gets_the_text_lines_own_notice(real_redis, content, jobs):

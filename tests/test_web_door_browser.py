@@ -309,6 +309,47 @@ def test_text_me_my_results_needs_consent_then_reaches_the_outbox(door, real_red
     assert content.message("en", "results_header") in texts[0]["body"]
 
 
+def with_a_navigator(door: Door, redis) -> str:
+    """A resident on the page asks for a person and agrees to share: their contact."""
+    before = contacts(redis)
+    door.open()
+    door.tap()
+    door.to_results(tapping)
+    door.type("can I talk to a person please")
+    door.type("yes")
+    assert door.stage == "with_navigator"
+    [contact] = contacts(redis) - before
+    return contact
+
+
+def test_a_navigators_reply_shows_on_the_waiting_page_without_a_reload(
+        real_redis, content, browser, serve, worker_env):
+    app = make_app(real_redis, content, QUIET_HOURS="off", DOOR_POLL_SECONDS="0.3")
+    door = Door(browser, serve(app))
+    contact = with_a_navigator(door, real_redis)
+    door.driver.execute_script("document.getElementById('door').dataset.kept = 'this page'")
+    app.extensions["textline"].store.add_to_transcript(  # as the staff console's reply does
+        contact, [("bot", "Hi! Do you have a pay stub?")])
+    wait_until(door.driver, lambda d: door.bubbles()[-1] == "Hi! Do you have a pay stub?")
+    assert door.page.get_attribute("data-kept") == "this page"  # no reload
+    assert door.bubbles().count("Hi! Do you have a pay stub?") == 1
+    box = door.driver.find_element(By.ID, "message")  # the bot is quiet: the case has it
+    box.send_keys("yes I have two", Keys.ENTER)
+    wait_until(door.driver, lambda d: door.bubbles()[-1] == "yes I have two")
+    assert door.bubbles()[-2:] == ["Hi! Do you have a pay stub?", "yes I have two"]
+
+
+def test_a_reply_not_yet_shown_comes_before_the_residents_next_message(
+        real_redis, content, browser, serve, worker_env):
+    app = make_app(real_redis, content, QUIET_HOURS="off", DOOR_POLL_SECONDS="3600")
+    door = Door(browser, serve(app))
+    contact = with_a_navigator(door, real_redis)
+    app.extensions["textline"].store.add_to_transcript(contact, [("bot", "Are you there?")])
+    door.driver.find_element(By.ID, "message").send_keys("hello?", Keys.ENTER)
+    wait_until(door.driver, lambda d: door.bubbles()[-1] == "hello?")
+    assert door.bubbles()[-2:] == ["Are you there?", "hello?"]
+
+
 def test_forget_me_leaves_nothing_in_redis_for_that_session(door, real_redis):
     before = contacts(real_redis)
     door.open("es")
@@ -440,7 +481,7 @@ def fixture_app(view: dict, content, lang: str = "en") -> Flask:
                                      static_url_path="/static/door"))
     app.add_url_rule("/", "page", lambda: render_template(
         "door/page.html", view=view, lang=lang, texts=texts, languages=languages,
-        notice=None))
+        notice=None, poll_ms=10_000))
     return app
 
 

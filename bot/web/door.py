@@ -55,6 +55,9 @@ PER_ADDRESS = ratelimit.Limits(per_contact=120, window=60)
 # "Text me my results", per day: per session, per client address, per phone number.
 TEXTS_PER_DAY = {"session": 3, "address": 10, "number": 3}
 DAY = 86400
+# How often a page waiting for a navigator asks for news (config DOOR_POLL_SECONDS): a reply
+# shows within seconds, and a page not waiting asks nothing.
+POLL_SECONDS = 10
 _REQUEST = re.compile(r"[0-9a-f]{32}")
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -88,8 +91,10 @@ def page(lang: str = BASE_LANGUAGE) -> Any:
     snapshot, transcript = _state(line, _session_id())
     view = _view(line, snapshot, lang, transcript=transcript)
     texts = _texts(lang)
+    poll = float(current_app.config.get("DOOR_POLL_SECONDS") or POLL_SECONDS)
     return render_template("door/page.html", view=view, lang=lang, texts=texts,
-                           languages=_languages(line), notice=_notice(request.args, lang))
+                           languages=_languages(line), notice=_notice(request.args, lang),
+                           poll_ms=round(poll * 1000))
 
 
 @bp.post("/chat/send")
@@ -117,6 +122,19 @@ def send() -> Any:
     if fresh and text.strip():  # the session exists only once a message ran
         _set_cookie(answer, session_id)
     return answer
+
+
+@bp.get("/chat/state")
+def state() -> Any:
+    """The conversation as it stands, as JSON: the view a send answers, with no new replies.
+    A page whose resident waits for a navigator asks every POLL_SECONDS (door.js), so the
+    navigator's reply shows without a reload; the web contact has no number to text it to."""
+    line = textline()
+    page_lang = request.args.get("lang") or BASE_LANGUAGE
+    page_lang = page_lang if page_lang in line.content.languages else BASE_LANGUAGE
+    snapshot, transcript = _state(line, _session_id())
+    return jsonify(_view(line, snapshot, _conversation_lang(snapshot, page_lang),
+                         transcript=transcript))
 
 
 def _no_reminder_here(line: Textline, session_id: str, text: str, lang: str) -> list[str]:

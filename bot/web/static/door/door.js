@@ -12,6 +12,7 @@
   const message = $("message");
   const notice = $("notice");
   let busy = false;
+  let seen = $("transcript").children.length;  // transcript entries the page shows
 
   // A language's page, as the server links it in the header.
   function pageOf(lang) {
@@ -59,11 +60,48 @@
 
   // Add this turn to the log. When the server's transcript holds no more than this turn
   // (the first message, RESTART, STOP), the conversation began afresh: the log does too.
-  function addTurn(shown, replies, transcript) {
+  // Otherwise anything that came before it unseen (a navigator's reply) goes first.
+  function addTurn(shown, replies, transcript = []) {
     const turn = [bubble("resident", shown), ...replies.map((reply) => bubble("bot", reply))];
     const log = $("transcript");
-    if ((transcript || []).length <= turn.length) log.replaceChildren(...turn);
-    else log.append(...turn);
+    if (transcript.length <= turn.length) {
+      log.replaceChildren(...turn);
+    } else {
+      catchUp(transcript.slice(0, transcript.length - turn.length));
+      log.append(...turn);
+    }
+    seen = transcript.length;
+  }
+
+  // Show what the server's transcript holds beyond what the page shows (a navigator's
+  // reply). It keeps the last 60 messages, so once full its length stops growing: then
+  // what follows the page's last message is new.
+  function catchUp(transcript) {
+    let fresh = transcript.slice(seen);
+    if (transcript.length <= seen) {
+      const last = $("transcript").lastElementChild;
+      const text = last ? last.querySelector(".text").textContent : null;
+      const at = transcript.map((entry) => entry.text).lastIndexOf(text);
+      fresh = at >= 0 ? transcript.slice(at + 1) : [];
+    }
+    $("transcript").append(...fresh.map((entry) => bubble(entry.from, entry.text)));
+    seen = transcript.length;
+  }
+
+  // While a navigator has the conversation, ask for news every few seconds (only then, and
+  // only while the page is in sight): their reply has no other way to reach this page.
+  async function poll() {
+    if (busy || root.dataset.stage !== "with_navigator" || document.hidden) return;
+    try {
+      const response = await fetch(`/chat/state?lang=${encodeURIComponent(root.dataset.lang)}`,
+        { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok || busy) return;
+      const data = await response.json();
+      catchUp(data.transcript || []);
+      render(data);
+    } catch (offline) {
+      // offline for now: the next poll tries again
+    }
   }
 
   function card(result) {
@@ -166,6 +204,8 @@
     }
   }
 
+  window.setInterval(poll, Number(texts.poll) || 10000);
+
   $("compose").addEventListener("submit", (event) => {
     event.preventDefault();
     send(message.value, message.value.trim(), message);
@@ -185,6 +225,7 @@
     try {
       const data = await post(event.target);
       $("transcript").replaceChildren();
+      seen = 0;
       render(data);
       say(texts.forgotten);
     } catch (error) {
