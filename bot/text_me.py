@@ -63,13 +63,16 @@ def sms_session(content: Content, web: Mapping[str, Any], now: float) -> dict[st
 
 def jobs(content: Content, session: Mapping[str, Any], now: float) -> list[Job]:
     """The welcome (who texts, rates, HELP, STOP) with the first results page, as one text;
-    and "Did you apply?" later, unless it is off (for everyone, or for the campaign)."""
+    the dollar estimate, as a screening by text gets it after its results; and "Did you
+    apply?" later, unless it is off (for everyone, or for the campaign)."""
     lang = session["lang"]
     known = {program.id for program in content.rules.programs}
     programs = [content.rules.program(pid) for pid in session["programs"] if pid in known]
     body = "\n".join((content.message(lang, "welcome"),
                       render_page(content, lang, programs, 0)))
-    found = [Job("message", {"body": body})]
+    found = [Job("message", {"body": body}),
+             Job("estimate", {"answers": dict(session["answers"]),
+                              "programs": [p.id for p in programs], "lang": lang})]
     delay = content.flow.settings.follow_ups.delay("applied")
     campaign = content.campaigns.get(session.get("campaign"))
     if delay is not None and not (campaign and not campaign.sends("applied")):

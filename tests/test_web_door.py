@@ -398,7 +398,7 @@ def test_text_me_sends_the_results_to_that_number_and_schedules_did_you_apply(
     programs = [card["id"] for card in browser.to_results()["results"]]
     answer = browser.post("/chat/text-me", {"phone": "(408) 555-0177", "consent": "yes"})
     assert answer.get_json() == {"sent": True}
-    run_worker(real_redis)
+    run_worker(real_redis, OUTBOUND)  # the estimate waits in line for the model's worker
     [text] = [m for m in outbox.read() if m["to"] == TEXT_ME]
     assert text["channel"] == "sms"
     assert content.message("vi", "results_header") in text["body"]
@@ -406,6 +406,9 @@ def test_text_me_sends_the_results_to_that_number_and_schedules_did_you_apply(
     sms = Phone(worker_app, TEXT_ME)
     assert (sms.session["stage"], sms.session["lang"]) == ("results", "vi")
     assert sms.session["programs"] == programs
+    household = json.loads(real_redis.get(key(sms.contact, "estimate")))
+    assert (household["lang"], household["programs"]) == ("vi", programs)
+    assert real_redis.lrange("sj:estimates:pending", 0, -1) == [sms.contact.encode()]
     consent = real_redis.get(key(sms.contact, "consent")).decode()
     record = json.loads(consent)
     assert set(record) == {"at", "version", "lang", "via"}  # nothing holds the number
@@ -466,8 +469,8 @@ def test_text_me_sends_at_most_three_a_day_per_session(app, jobs):
                 for n in numbers]
     assert statuses == [200, 200, 200, 429] and len(jobs.queued) == 3
     [(address, queued)] = jobs.queued[:1]
-    assert address == "+14085550171" and [job.kind for job in queued] == ["message",
-                                                                           "follow_up"]
+    assert address == "+14085550171"
+    assert [job.kind for job in queued] == ["message", "estimate", "follow_up"]
 
 
 # -- one engine, two doors ----------------------------------------------------------------------

@@ -29,6 +29,7 @@ from bot import outbox
 from bot.corpus import CORPUS_DIR, STANDARD_HOUSEHOLD, load_corpus
 from bot.i18n import LANGUAGES
 from bot.webtexts import load_web_texts
+from worker.queues import OUTBOUND
 
 pytest_plugins = ["redis_server", "browser", "worker_fixtures"]
 pytestmark = pytest.mark.browser
@@ -303,7 +304,7 @@ def test_text_me_my_results_needs_consent_then_reaches_the_outbox(door, real_red
     status = door.driver.find_element(By.ID, "text-me-status")
     sent = door.page.get_attribute("data-sent")
     wait_until(door.driver, lambda d: status.text == sent)
-    run_worker(real_redis)
+    run_worker(real_redis, OUTBOUND)  # the estimate waits for the model's worker
     texts = [m for m in outbox.read() if m["to"] == TEXT_ME_NUMBER]
     assert len(texts) == 1 and texts[0]["channel"] == "sms"
     assert content.message("en", "results_header") in texts[0]["body"]
