@@ -24,7 +24,7 @@ from bot.sealing import open_sealed
 from worker import followups, outbound
 from worker.callbacks import FAILURES
 from worker.estimates import Disagreement, Estimate, Estimates
-from worker.followups import DISAGREEMENTS, PENDING, submit
+from worker.followups import DISAGREEMENTS, PENDING
 from worker.outbound import Recipient
 from worker.queues import ESTIMATES, OUTBOUND, queue
 
@@ -34,6 +34,14 @@ TEMPLATE = "HX" + "1" * 32
 CALFRESH = Estimate("calfresh", True, 229, "month", "at_least")
 MEDI_CAL = Estimate("medi_cal", True, None, "year")  # coverage: no amount to state
 DRIFT = (Disagreement("wic", "eligible_not_shown"),)
+
+
+def submit(redis, to: Recipient, lang: str, answers: dict, programs: list[str],
+           message_id: str) -> None:
+    """A household in line for its estimate, as a turn with results puts it there."""
+    pipe = redis.pipeline()
+    claim = followups.put_in_line(pipe, to, lang, answers, programs, message_id)
+    followups.drain_if_claimed(redis, pipe.execute()[claim])
 
 
 @pytest.fixture

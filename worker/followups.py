@@ -93,14 +93,6 @@ return items
 _ALWAYS = 1e18  # a lease end no lease reaches: give back whatever the lease says
 
 
-def submit(connection: Redis, to: Recipient, lang: str, answers: Mapping[str, Any],
-           programs: Sequence[str], message_id: str) -> None:
-    """Put a household in line for an estimate, and ask for a drain."""
-    pipe = connection.pipeline()
-    claim = put_in_line(pipe, to, lang, answers, programs, message_id)
-    drain_if_claimed(connection, pipe.execute()[claim])
-
-
 def put_in_line(pipe: Pipeline, to: Recipient, lang: str, answers: Mapping[str, Any],
                 programs: Sequence[str], message_id: str) -> int:
     """Add the writes that put a household in line for an estimate to `pipe` (a turn sends
