@@ -15,7 +15,7 @@ import pytest
 from phone import NUMBER, SECRET, Phone, make_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from worker_kit import CREATED, make_due, outcomes, recipient, refused, run_worker
+from worker_kit import CREATED, make_due, outcomes, recipient, refused, run_worker, submit
 
 from bot import outbox
 from bot.cli import main
@@ -34,14 +34,6 @@ TEMPLATE = "HX" + "1" * 32
 CALFRESH = Estimate("calfresh", True, 229, "month", "at_least")
 MEDI_CAL = Estimate("medi_cal", True, None, "year")  # coverage: no amount to state
 DRIFT = (Disagreement("wic", "eligible_not_shown"),)
-
-
-def submit(redis, to: Recipient, lang: str, answers: dict, programs: list[str],
-           message_id: str) -> None:
-    """A household in line for its estimate, as a turn with results puts it there."""
-    pipe = redis.pipeline()
-    claim = followups.put_in_line(pipe, to, lang, answers, programs, message_id)
-    followups.drain_if_claimed(redis, pipe.execute()[claim])
 
 
 @pytest.fixture

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 from phone import SECRET
-from worker_kit import outcomes
+from worker_kit import outcomes, submit
 
 from bot import outbox
 from worker import followups
-from worker.followups import LEASES, PENDING, submit
+from worker.followups import LEASES, PENDING
 from worker.outbound import Recipient, enqueue_message
 from worker.settings import Timing
 

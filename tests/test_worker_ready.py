@@ -25,11 +25,11 @@ import pytest
 from fakeredis import FakeStrictRedis
 from phone import SECRET, make_app
 from redis import Redis
+from worker_kit import submit
 
 from bot import outbox
 from worker import estimates, readiness
 from worker.admin import report
-from worker.followups import submit
 from worker.outbound import Recipient
 from worker.queues import ESTIMATES, OUTBOUND, QUEUES
 from worker.readiness import LOADING, READY, STALE_SECONDS, WorkerState

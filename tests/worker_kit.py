@@ -84,6 +84,14 @@ class BurstWorker(SimpleWorker):
         """Nothing was subscribed."""
 
 
+def submit(redis: Redis, to: Recipient, lang: str, answers: dict, programs: list[str],
+           message_id: str) -> None:
+    """A household in line for its estimate, as a turn with results puts it there."""
+    pipe = redis.pipeline()
+    claim = followups.put_in_line(pipe, to, lang, answers, programs, message_id)
+    followups.drain_if_claimed(redis, pipe.execute()[claim])
+
+
 def run_worker(redis: Redis, *names: str) -> None:
     """Run every job of these queues (all by default) that is due, then return."""
     worker = BurstWorker([queue(name, redis) for name in names or QUEUES], connection=redis)
