@@ -56,7 +56,12 @@ CLIENTS = 16
 BEFORE = ("Before this work (2026-12-06, the same command then): p50 11.9 ms against 3.6 ms "
           "(3.3×), p99 69.2 ms against 5.6 ms (12.4×), 170 against 599 requests a second at "
           "saturation with 2 processes (0.28×); the generator was `requests`, heavier than "
-          "today's, so compare ratios.")
+          "today's, so compare ratios. On this shared machine the latency ratios at 100 "
+          "requests a second move by about ±0.5× from run to run (p50 2.56× and 2.68× in two "
+          "runs of 2026-12-06, 1.8–2.3× in single 10-second rounds; in the second run the "
+          "older commit's p50 came out lower than today's): at 100 a second each request "
+          "finds the caches cold. Throughput at saturation is the steadier measure of what "
+          "a turn costs.")
 Send = Callable[[http.client.HTTPConnection], float]
 
 
