@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from text_to_num import alpha2digit
 
@@ -75,8 +76,16 @@ def _word_pattern(words: list[str]) -> re.Pattern[str]:
 def _replace_words(text: str, number_words: Mapping[str, int]) -> str:
     if not number_words:
         return text
-    table = {word.casefold(): value for word, value in number_words.items()}
-    return _word_pattern(list(table)).sub(lambda m: f" {table[m.group(0)]} ", text)
+    table, pattern = _word_table(tuple(number_words.items()))
+    return pattern.sub(lambda m: f" {table[m.group(0)]} ", text)
+
+
+@lru_cache(maxsize=16)
+def _word_table(number_words: tuple[tuple[str, int], ...]) -> tuple[dict[str, int],
+                                                                     re.Pattern[str]]:
+    """A language's number words and their pattern, built once, not for every reply."""
+    table = {word.casefold(): value for word, value in number_words}
+    return table, _word_pattern(list(table))
 
 
 def _apply_multipliers(text: str, multipliers: Mapping[str, int]) -> str:
