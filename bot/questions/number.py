@@ -74,8 +74,8 @@ def _people(text: str, context: Context) -> int | None:
     """How many people a reply names, with the resident: "just me" 1, "me and my mom" 2,
     "my mom" 2, "me and 2 kids" 3, "vợ chồng tôi" (a couple) 2, "tôi với 2 đứa con" 3,
     "me and one person" 2 (a bare "person" or "people" counts only after "me and": "2 people"
-    alone is the whole household). None when it names nobody (then the number in it is the
-    answer)."""
+    alone is the whole household), "me and 2" 3. None when it names nobody (then the number
+    in it is the answer)."""
     if matches_phrase(text, context.words_for("just_me")):
         return 1
     phrases = sorted(
@@ -105,7 +105,17 @@ def _people(text: str, context: Context) -> int | None:
                 return None  # "me and my kids", "me and some people": how many? ask again
             else:
                 count += number or 1
-    return count if named else None
+    if not named:
+        return _me_and_a_number(tokens, me_and)
+    return count
+
+
+def _me_and_a_number(tokens: list[str], me_and: set[tuple[str, ...]]) -> int | None:
+    """ "me and 2", "yo y 3": the resident and that many others; None for anything else."""
+    last = ascii_digits(tokens[-1]) if tokens else ""
+    if last.isdigit() and _after_me_and(tokens[:-1], me_and):
+        return 1 + int(last)
+    return None
 
 
 def _after_me_and(tokens: list[str], me_and: set[tuple[str, ...]]) -> bool:
