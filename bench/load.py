@@ -59,9 +59,11 @@ BEFORE = ("Before this work (2026-12-06, the same command then): p50 11.9 ms aga
           "today's, so compare ratios. On this shared machine the latency ratios at 100 "
           "requests a second move by about ±0.5× from run to run (p50 2.56× and 2.68× in two "
           "runs of 2026-12-06, 1.8–2.3× in single 10-second rounds; in the second run the "
-          "older commit's p50 came out lower than today's): at 100 a second each request "
-          "finds the caches cold. Throughput at saturation is the steadier measure of what "
-          "a turn costs.")
+          "older commit's p50 came out lower than today's). At 100 a second a turn's own "
+          "time (its log line's ms=) was 1.8 ms at the median, above a whole turn in one "
+          "process (1.2 ms, Flask included); "
+          "why (cores shared with the generator and Redis, cold caches) was not measured. "
+          "Throughput at saturation is the steadier measure of what a turn costs.")
 Send = Callable[[http.client.HTTPConnection], float]
 
 

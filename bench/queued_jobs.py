@@ -11,13 +11,19 @@ own keys (those are bench/redis_memory.py's), against bare keys in the same serv
 
 from __future__ import annotations
 
-import argparse
 from datetime import date
-from pathlib import Path
 
-import yaml
 from redis import Redis
-from redis_memory import ROOT, SECRET, Clock, Resident, bare_keys, screen, used
+from redis_memory import (
+    SECRET,
+    Clock,
+    Resident,
+    arguments,
+    bare_keys,
+    golden_personas,
+    screen,
+    used,
+)
 from report import write_section
 
 from bot.content import load_content
@@ -31,12 +37,9 @@ SECTION = "## Redis memory of queued jobs"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--conversations", type=int, default=1000)
-    parser.add_argument("--write", type=Path, default=None)
-    args = parser.parse_args()
+    args = arguments(__doc__, 1000)
     content = load_content()
-    personas = yaml.safe_load((ROOT / "tests" / "personas.yaml").read_text(encoding="utf-8"))
+    personas = golden_personas()
     with RedisServer() as server:
         redis = Redis.from_url(server.url)
         clock = Clock()

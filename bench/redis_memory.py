@@ -141,13 +141,23 @@ def screen(residents: list[Resident], clock: Clock) -> list[tuple[int, int]]:
     return at_last_reply
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--conversations", type=int, default=10_000)
+def arguments(about: str | None, conversations: int) -> argparse.Namespace:
+    """`--conversations N` and `--write FILE`, as the Redis benchmarks take them."""
+    parser = argparse.ArgumentParser(description=(about or "").split("\n\n")[0])
+    parser.add_argument("--conversations", type=int, default=conversations)
     parser.add_argument("--write", type=Path, default=None)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def golden_personas() -> list[dict]:
+    """The golden personas (tests/personas.yaml) the benchmarks screen with."""
+    return yaml.safe_load((ROOT / "tests" / "personas.yaml").read_text(encoding="utf-8"))
+
+
+def main() -> None:
+    args = arguments(__doc__, 10_000)
     content = load_content()
-    personas = yaml.safe_load((ROOT / "tests" / "personas.yaml").read_text(encoding="utf-8"))
+    personas = golden_personas()
     languages = content.languages
     with RedisServer() as server:
         redis = Redis.from_url(server.url)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from phone import NUMBER, SECRET
+from redis.exceptions import RedisError
 from rq.job import Job, JobStatus
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -392,19 +393,42 @@ def test_the_web_side_queues_with_its_apps_quiet_hours_and_retention_not_the_env
     assert due_in + 2 * 86400 - 5 < jobs_ttl <= due_in + 2 * 86400
 
 
+@pytest.mark.redis_server
 def test_a_turns_jobs_are_noted_for_stop_even_when_redis_forgot_the_noting_script(
-        redis, worker_env, content):
-    redis.script_flush()  # a restarted Redis knows no script: the pipeline's EVALSHA fails
+        real_redis, worker_env, content):
+    real_redis.script_flush()  # a restarted Redis knows no script: the EVALSHA in EXEC fails
     jobs = [Job_("reminder", {"lang": "en", "programs": ["calfresh"], "days": 3}),
             Job_("follow_up", {"kind": "did_you_apply", "lang": "en", "after": 7 * 86400,
                                "programs": ["calfresh"]})]
-    engine_jobs.enqueue(redis, content, SECRET.encode(), NUMBER, jobs, "SM1",
+    engine_jobs.enqueue(real_redis, content, SECRET.encode(), NUMBER, jobs, "SM1",
                         city_time(2030, 1, 15, 12))
-    scheduled = set(queue(OUTBOUND, redis).scheduled_job_registry.get_job_ids())
-    noted = {raw.decode() for raw in redis.smembers(f"sj:{{{recipient().contact}}}:jobs")}
+    scheduled = set(queue(OUTBOUND, real_redis).scheduled_job_registry.get_job_ids())
+    noted = {raw.decode() for raw in real_redis.smembers(f"sj:{{{recipient().contact}}}:jobs")}
     assert scheduled == noted == {"send-reminder-SM1", "did_you_apply-SM1"}
-    cancel_jobs(redis, recipient().contact)
-    assert not queue(OUTBOUND, redis).scheduled_job_registry.get_job_ids()
+    cancel_jobs(real_redis, recipient().contact)
+    assert not queue(OUTBOUND, real_redis).scheduled_job_registry.get_job_ids()
+
+
+@pytest.mark.redis_server
+def test_a_full_redis_leaves_no_job_half_queued_and_they_queue_once_it_has_room(
+        real_redis, worker_env, content):
+    jobs = [Job_("follow_up", {"kind": "did_you_apply", "lang": "en", "after": 7 * 86400,
+                               "programs": ["calfresh"]}),
+            Job_("estimate", {"lang": "en", "answers": {"age": 22}, "programs": ["calfresh"]})]
+    real_redis.config_set("maxmemory-policy", "noeviction")
+    real_redis.config_set("maxmemory", "1")
+    try:
+        with pytest.raises(RedisError):
+            engine_jobs.enqueue(real_redis, content, SECRET.encode(), NUMBER, jobs, "SM1",
+                                city_time(2030, 1, 15, 12))
+    finally:
+        real_redis.config_set("maxmemory", "0")
+    assert real_redis.keys("*") == []  # no job, no note, no household in line: all or none
+    engine_jobs.enqueue(real_redis, content, SECRET.encode(), NUMBER, jobs, "SM1",
+                        city_time(2030, 1, 15, 12))  # as the parked jobs are queued again
+    assert {raw.decode() for raw in real_redis.smembers(
+        f"sj:{{{recipient().contact}}}:jobs")} == {"did_you_apply-SM1"}
+    assert real_redis.lrange("sj:estimates:pending", 0, -1) == [recipient().contact.encode()]
 
 
 def test_stop_can_still_cancel_a_reminder_due_after_the_retention_period(redis, worker_env):

@@ -32,10 +32,11 @@ def enqueue(connection: Redis, content: Content, secret: bytes, address: str,
     message cannot queue them twice. The web process passes `timing` from its app's config
     (`Timing.from_config(app.config)`): its quiet hours and retention, not the environment's.
     The writes of the jobs for later and of the estimate's place in line leave in one
-    pipeline (RQ's scheduled-jobs registry writes apart): the results turn costs four round
-    trips more than an answer, not nine."""
+    MULTI/EXEC (RQ's scheduled-jobs registry writes apart): the results turn costs four
+    round trips more than an answer, not nine, and a full Redis refuses a job and the note
+    that lets a STOP find it together."""
     to = Recipient.of(secret, address)
-    pipe = connection.pipeline(transaction=False)
+    pipe = connection.pipeline()
     claim = None
     for job in jobs:
         data = job.data
