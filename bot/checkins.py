@@ -16,7 +16,6 @@ Each is asked once per conversation (`asked` in the session). No I/O, no clock.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +23,7 @@ from bot.content import Content
 from bot.engine import Event, new_session
 from bot.results import program_names
 from bot.segments import segments
-from bot.session import Stage, upgrade
+from bot.session import Stage, copied
 
 EARLY_SECONDS = 60  # a job this close to its time may go
 
@@ -39,7 +38,7 @@ class CheckIn:
 
 def check_in(content: Content, session: dict[str, Any] | None, kind: str,
              data: dict[str, Any], now: float) -> CheckIn:
-    session = upgrade(copy.deepcopy(session)) if session else None
+    session = copied(session) if session else None
     if kind == "nudge":
         return _nudge(content, session, data, now)
     return _ask(content, session, kind, data, now)

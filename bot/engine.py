@@ -10,7 +10,6 @@ contact whose data was erased (STOP).
 
 from __future__ import annotations
 
-import copy
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +26,7 @@ from bot.questions.follow_up import read as read_follow_up
 from bot.questions.normalize import ascii_digits, bare
 from bot.rules import san_jose_date
 from bot.segments import split
-from bot.session import FORMAT, Stage, upgrade
+from bot.session import FORMAT, Stage, copied
 from bot.urgent import Need
 
 MAX_INBOUND_CHARS = 1600
@@ -92,7 +91,7 @@ def step(content: Content, session: dict[str, Any] | None, text: str, now: float
     `lang` forces a language (e.g. `screener chat --lang es`); `channel` decides how long
     replies are split: SMS by the segment budget, WhatsApp only at Twilio's 1,600 characters.
     """
-    turn = _Turn(content, upgrade(copy.deepcopy(session)) if session else None, now, channel)
+    turn = _Turn(content, copied(session) if session else None, now, channel)
     turn.handle(clean(text), lang)
     return turn.finish()
 
@@ -101,7 +100,7 @@ def back_from_navigator(content: Content, session: dict[str, Any], now: float,
                         channel: str = "sms") -> Step:
     """A navigator closed the resident's case: the bot takes over again where they were,
     with a short note (sent by the worker, like any message outside a reply)."""
-    turn = _Turn(content, upgrade(copy.deepcopy(session)), now, channel)
+    turn = _Turn(content, copied(session), now, channel)
     turn.resume_after_navigator()
     return turn.finish()
 

@@ -212,8 +212,8 @@ def _comparison(node: ast.Compare) -> Compiled:
     operands = [_compile(node.left), *(_compile(item) for item in node.comparators)]
     pairs = [_COMPARE[type(op)] for op in node.ops]
     if len(pairs) == 1:  # the usual `age <= 24`: no loop
-        left, right, pair = operands[0], operands[1], pairs[0]
-        return lambda values: pair(left(values), right(values))
+        return _one_comparison(node.left, node.comparators[0], pairs[0],
+                               operands[0], operands[1])
 
     def chain(values: Values) -> Any:
         unknown = False
@@ -229,6 +229,35 @@ def _comparison(node: ast.Compare) -> Compiled:
         return UNKNOWN if unknown else True
 
     return chain
+
+
+def _one_comparison(left_node: ast.expr, right_node: ast.expr,
+                    pair: Callable[[Any, Any], Any], left: Compiled, right: Compiled) -> Compiled:
+    """`a <= b`; when a side is a name or a constant it is read in place, not through a
+    function of its own (a rule's comparisons run for every program before each question)."""
+    name, constant = _name(left_node), _constant(right_node)
+    if name is not None and constant is not None:  # `age <= 24`
+        value = constant[0]
+        return lambda values: pair(values.get(name), value)
+    other = _name(right_node)
+    if name is not None and other is not None:  # `annual_income <= care_income_limit`
+        return lambda values: pair(values.get(name), values.get(other))
+    return lambda values: pair(left(values), right(values))
+
+
+def _name(node: ast.expr) -> str | None:
+    """The name a node reads, if it is a plain name (not `true`, `null`...)."""
+    is_name = isinstance(node, ast.Name) and node.id not in _CONSTANT_NAMES
+    return node.id if is_name else None
+
+
+def _constant(node: ast.expr) -> tuple[Any] | None:
+    """(value,) when a node is a constant, `true` and `null` included."""
+    if isinstance(node, ast.Constant):
+        return (node.value,)
+    if isinstance(node, ast.Name) and node.id in _CONSTANT_NAMES:
+        return (_CONSTANT_NAMES[node.id],)
+    return None
 
 
 def _if_else(node: ast.IfExp) -> Compiled:

@@ -249,15 +249,18 @@ class Rules:
         Anything the input already gives (not None) wins, so a `screener check` profile can
         state a value directly; a computed value only fills what is missing or unknown.
         """
-        day = on or san_jose_date()
         values = dict(answers)
         inputs = self.inputs
+        unknown = {name for name, value in values.items() if value is UNKNOWN}
 
         def fill(name: str, compute: Callable[[], Any]) -> None:
             """Compute `name` unless given; UNKNOWN when what it is computed from is."""
             if values.get(name) is None:
-                unknown = any(values.get(source) is UNKNOWN for source in inputs[name])
-                values[name] = UNKNOWN if unknown else compute()
+                if unknown and not unknown.isdisjoint(inputs[name]):
+                    values[name] = UNKNOWN
+                    unknown.add(name)
+                else:
+                    values[name] = compute()
 
         size = _household_size(values.get("household_size"))
         fill(COUNTY, lambda: in_home_county(_zip_text(values.get("zip"))))
@@ -266,8 +269,9 @@ class Rules:
         fill(ANNUAL_INCOME, lambda: _yearly(values.get("monthly_income")))
         for guideline in self.guidelines:
             fill(guideline.name, lambda g=guideline: _percent(values, g, size))
-        for limit in self.limits:
-            fill(limit.name, lambda lim=limit: lim.value(lim.size_for(values, size), day))
+        for limit, row in self.rows_on(on or san_jose_date()):
+            fill(limit.name, lambda lim=limit, row=row: None if row is None else row.value(
+                lim.size_for(values, size), lim.unit == "month"))
         for item in self.derived:  # the evaluator itself carries UNKNOWN through
             if values.get(item.name) is None:
                 values[item.name] = _evaluate(item.expression, values)
@@ -291,6 +295,19 @@ class Rules:
         for item in self.derived:  # a derived value named like an answer is computed when unasked
             found.setdefault(item.name, set()).update(item.expression.names)
         return {name: frozenset(sources) for name, sources in found.items()}
+
+    def rows_on(self, day: date) -> tuple[tuple[Limit, LimitRow | None], ...]:
+        """Every limit with its row in force that day, found once a day (every turn asks)."""
+        found = self._rows_by_day.get(day)
+        if found is None:
+            found = tuple((limit, limit.row_on(day)) for limit in self.limits)
+            self._rows_by_day.clear()  # days only move on: keep today's
+            self._rows_by_day[day] = found
+        return found
+
+    @cached_property
+    def _rows_by_day(self) -> dict[date, tuple[tuple[Limit, LimitRow | None], ...]]:
+        return {}
 
     def reads(self, names: Iterable[str]) -> set[str]:
         """Every name that `names` read, following computed values back to the answers."""

@@ -59,6 +59,23 @@ def upgrade(session: Session) -> Session:
     return session
 
 
+def copied(session: Session) -> Session:
+    """A copy of `session` to change, in the current format; the caller's stays as it was.
+    Sessions are JSON (dicts, lists and plain values): walking those costs a fifth of
+    `copy.deepcopy`, which was a tenth of a turn."""
+    return upgrade(_copy(session))
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_copy(item) for item in value)
+    return value
+
+
 # How a session is kept in Redis (bot/store.py; the replies kept for redeliveries too): its JSON,
 # compressed with raw DEFLATE against a preset dictionary of the words sessions are made of,
 # behind one byte that names the encoding. A finished screening's 1 KB of JSON becomes about

@@ -141,12 +141,20 @@ class Phrases:
 
     def __init__(self, phrases: Iterable[str]):
         self.phrases = tuple(phrases)
-        self.first_words = frozenset(_needle(phrase)[0][0] for phrase in self.phrases)
+        self.by_first_word: dict[str, list[str]] = {}
+        for phrase in self.phrases:
+            self.by_first_word.setdefault(_needle(phrase)[0][0], []).append(phrase)
 
     def found_in(self, text: str) -> bool:
-        if self.first_words.isdisjoint(_split_words(fold(text))):
-            return False
-        return any(find_phrase(text, phrase) for phrase in self.phrases)
+        said = self.by_first_word.keys() & _split_words(fold(text))
+        return any(find_phrase(text, phrase) for word in said
+                   for phrase in self.by_first_word[word])
+
+
+@lru_cache(maxsize=1024)
+def phrases(words: tuple[str, ...]) -> Phrases:
+    """`words` (a word class of flows/languages/*.yaml) indexed once, for `found_in`."""
+    return Phrases(words)
 
 
 def find_phrase(text: str, phrase: str) -> tuple[int, int] | None:
