@@ -43,7 +43,7 @@ SECTION = "## Redis memory per conversation"
 START = 1_800_000_000.0
 SECRET = b"bench-secret"
 # Every key a contact may have after a screening (bot/store.py); the others are the worker's.
-PARTS = ("session", "optout", "replied", "rate", "rate:notice", WHATSAPP_WINDOW)
+PARTS = ("session", "optout", "replies", "rate", "rate:notice", WHATSAPP_WINDOW)
 BEFORE = ("Before issue 14: about 5.7 KB in 4 keys per finished conversation (issue 14), "
           "6.0 KB right after a screening by `MEMORY USAGE` (docs/operations.md, 2026-12-06): "
           "the session as plain JSON (1.1 KB) and each reply under its own key for a day, "
@@ -119,7 +119,7 @@ def settle(redis: Redis, seconds: float) -> None:
     """Wait until the keys kept only for redeliveries and flood limits have expired."""
     deadline = time.monotonic() + seconds
     while any(next(redis.scan_iter(match=pattern, count=1000), None)
-              for pattern in ("sj:{*}:replied", "sj:{*}:rate")):
+              for pattern in ("sj:{*}:replies", "sj:{*}:rate")):
         if time.monotonic() > deadline:
             raise RuntimeError("the reply and flood keys did not expire")
         time.sleep(5)

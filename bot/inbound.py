@@ -270,7 +270,7 @@ class Textline:
             change = replace(change, counts=(f"inbound:{message.channel}", *change.counts))
             # A limited message is not marked seen: its redelivery deserves a real answer.
             self.store.commit(contact, change, now, None if limited else message.sid,
-                              kept=found.kept, token=token, release=not jobs)
+                              token=token, release=not jobs)
             released = not jobs
             self._enqueue(contact, message, jobs, now)
         finally:

@@ -92,7 +92,7 @@ def opt_out_now(store: Store, cancel: Cancel, contact: str, now: float, reason: 
     lang = (found.session or found.opt_out or {}).get("lang") or lang or "en"
     cancel(contact)
     store.commit(contact, Change([], session=None, opt_out={"at": now, "lang": lang},
-                                 counts=(reason,)), now, kept=found.kept, token=token)
+                                 counts=(reason,)), now, token=token)
 
 
 class Fallback:

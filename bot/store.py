@@ -8,7 +8,7 @@ slot, so one script can read or write it.
     sj:{<contact>}:session       the session, compressed (bot/session.py)  retention
     sj:{<contact>}:optout        JSON {"at", "lang"} while opted out      opt-out retention
     sj:{<contact>}:lock          the per-contact turn lock               lock timeout
-    sj:{<contact>}:replied       replies to the last MessageSids, compressed   reply window
+    sj:{<contact>}:replies       list: replies to the last MessageSids     reply window
     sj:{<contact>}:rate          sorted set of recent message times      rate window
     sj:{<contact>}:rate:notice   set once a flood got its notice         rate window
     sj:{<contact>}:jobs          set of the contact's queued RQ job ids   retention
@@ -46,10 +46,12 @@ the next turn already saved. (MULTI cannot check anything first; WATCH costs two
 trips.) The second script also adds the day's counters, which live on other hash slots: fine
 on one Redis, as this app runs (RQ needs one); on Redis Cluster they would move beside it.
 
-The replies kept for Twilio's redeliveries are one value per contact: the last REPLIES_KEPT
-MessageSids of the last `Ttl.seen` seconds, with what each got. Every write drops the older
-ones, and the value expires `Ttl.seen` after the last, so no reply stays more than two windows;
-STOP and RESTART erase them at once (they may quote answers).
+The replies kept for Twilio's redeliveries are a list per contact: one entry per MessageSid
+("<sid> <time> <replies, compressed>"), the last REPLIES_KEPT of them. `begin`'s script looks
+for the message's own MessageSid there, so a turn reads only a redelivery's replies, never the
+whole list, and drops the entries older than `Ttl.seen` seconds; a commit appends one entry.
+The list expires `Ttl.seen` after its last entry, so no reply stays more than two windows; STOP
+and RESTART erase it at once (replies may quote answers).
 
 Every key expires (tests/test_redis_footprint.py): a counter that is not by day lives as
 long as the daily counters after its last change. Only RQ's own keys (`rq:*`) are RQ's.
@@ -91,39 +93,65 @@ REPLIES_KEPT = 20
 TRANSCRIPT_KEPT = 60  # the web door's conversation so far, enough to read back a screening
 # Every part a contact's keys can have (but the worker's `sent:<id>` claims, which a web
 # contact never has): `forget` deletes them all at once.
-CONTACT_PARTS = ("session", "optout", "lock", "replied", "rate", "rate:notice", "jobs",
+CONTACT_PARTS = ("session", "optout", "lock", "replies", "rate", "rate:notice", "jobs",
                  WHATSAPP_WINDOW, "invalid", "estimate", "simulator", "transcript", "texted",
                  "consent")
 PENDING_JOBS = f"{PREFIX}:jobs:waiting"  # engine jobs the web could not queue (bot/inbound.py)
 Command = tuple[Any, ...]  # a Redis command on one key: its name, the key, its arguments
 
-# Take the contact's lock (or find it taken) and read what the turn needs.
-# KEYS: lock, replied, optout, session, rate, rate notice, WhatsApp window.
-# ARGV: token, lock ms, flood window start (exclusive), WhatsApp seconds (0 on SMS), now.
+# The replies a MessageSid got, if they are kept (KEYS[2], ARGV[6]); a helper of BEGIN.
+REPLIED_TO = """
+local function replied_to(sid)
+    if sid == '' then return false end
+    for _, entry in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+        local at = string.find(entry, ' ', 1, true)
+        if string.sub(entry, 1, at - 1) == sid then
+            return string.sub(entry, string.find(entry, ' ', at + 1, true) + 1)
+        end
+    end
+    return false
+end
+"""
+# Take the contact's lock (or find it taken) and read what the turn needs: the replies this
+# MessageSid got if it was answered already, then (locked) the contact.
+# KEYS: lock, replies, optout, session, rate, rate notice, WhatsApp window.
+# ARGV: token, lock ms, flood window start (exclusive), WhatsApp seconds (0 on SMS), now,
+# MessageSid ('' when none), replies window start.
 # The same token may take the lock again: a retried call whose first answer was lost.
-BEGIN = """
-local replied = redis.call('GET', KEYS[2])
+BEGIN = REPLIED_TO + """
+local replied = replied_to(ARGV[6])
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return {0, replied} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+while true do  -- replies kept longer than the window go, oldest first
+    local oldest = redis.call('LINDEX', KEYS[2], 0)
+    if not oldest then break end
+    local at = string.find(oldest, ' ', 1, true)
+    local stamp = tonumber(string.sub(oldest, at + 1, string.find(oldest, ' ', at + 1, true) - 1))
+    if stamp > tonumber(ARGV[7]) then break end
+    redis.call('LPOP', KEYS[2])
+end
 if ARGV[4] ~= '0' then redis.call('SET', KEYS[7], ARGV[5], 'EX', ARGV[4]) end
 return {1, replied, redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4]),
         redis.call('ZCOUNT', KEYS[5], ARGV[3], '+inf'), redis.call('EXISTS', KEYS[6])}
 """
 # Write a turn while its lock is still its own, then (ARGV[2] = '1') release the lock.
 # KEYS: the lock, then the keys written. ARGV: the lock token ('' when no lock is held), the
-# release flag, then each write as its length n and n words: command, index in KEYS, arguments.
+# release flag, the writes as JSON (each [command, index in KEYS, words...]; a word [n] is
+# ARGV[n]), then the binary words (a compressed session, replies). One JSON argument, not one
+# argument per word: redis-py packs every argument in Python, and that was a tenth of a turn.
 FINISH = """
 if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then
     return redis.error_reply('LOCKLOST the turn outlived its lock')
 end
-local i = 3
-while i <= #ARGV do
-    local n = tonumber(ARGV[i])
-    local call = {ARGV[i + 1], KEYS[tonumber(ARGV[i + 2])]}
-    for j = i + 3, i + n do call[#call + 1] = ARGV[j] end
+for _, write in ipairs(cjson.decode(ARGV[3])) do
+    local call = {write[1], KEYS[write[2]]}
+    for j = 3, #write do
+        local word = write[j]
+        if type(word) == 'table' then word = ARGV[word[1]] end
+        call[#call + 1] = word
+    end
     redis.call(unpack(call))
-    i = i + n + 1
 end
 if ARGV[2] == '1' then redis.call('DEL', KEYS[1]) end
 return 1
@@ -217,27 +245,17 @@ class Change:
 
 
 @dataclass(frozen=True)
-class Replied:
-    """What one message was answered, kept for its redeliveries."""
-
-    sid: str
-    at: float
-    replies: list[str]
-
-
-@dataclass(frozen=True)
 class Snapshot:
     """A contact as one turn finds it, read in one round trip."""
 
-    seen: list[str] | None
+    seen: list[str] | None  # the replies this MessageSid got, when it was answered already
     opt_out: dict[str, Any] | None
     session: dict[str, Any] | None
-    kept: tuple[Replied, ...] = ()  # replies kept for redeliveries, oldest first
 
 
 @dataclass(frozen=True)
 class Begun:
-    """What `Store.begin` found. Without the lock only `found.seen` and `found.kept` are read:
+    """What `Store.begin` found. Without the lock only `found.seen` is read:
     a redelivery of a saved turn is answered without waiting for the lock."""
 
     locked: bool
@@ -268,9 +286,9 @@ class Store:
         in one round trip with the commands `along` (other keys: the global flood counter).
         `whatsapp_seconds` notes the time of a WhatsApp message for that long."""
         keys = [key(contact, part) for part in
-                ("lock", "replied", "optout", "session", "rate", "rate:notice", WHATSAPP_WINDOW)]
+                ("lock", "replies", "optout", "session", "rate", "rate:notice", WHATSAPP_WINDOW)]
         args = [token, int(self.ttl.lock * 1000), f"({now - rate_window!r}", whatsapp_seconds,
-                repr(now)]
+                repr(now), sid or "", repr(now - self.ttl.seen)]
         pipe = self.redis.pipeline(transaction=False)
         pipe.evalsha(self._begin.sha, len(keys), *keys, *args)
         for command in along:
@@ -282,39 +300,35 @@ class Store:
             if isinstance(answer, Exception):
                 raise answer
         locked, replied, *rest = result
-        kept = _unpack_replied(replied)
+        seen = None if replied is None else decode(replied)
         if not locked:
-            return Begun(False, Snapshot(_seen(kept, sid), None, None, kept), along=results)
+            return Begun(False, Snapshot(seen, None, None), along=results)
         opt_out, session, recent, noticed = rest
-        return Begun(True, Snapshot(_seen(kept, sid), _json(opt_out), _session(session), kept),
+        return Begun(True, Snapshot(seen, _json(opt_out), _session(session)),
                      int(recent), bool(noticed), results)
 
     def snapshot(self, contact: str, sid: str | None) -> Snapshot:
-        opt_out, session, replied = self.redis.mget(
-            key(contact, "optout"), key(contact, "session"), key(contact, "replied"))
-        kept = _unpack_replied(replied)
-        return Snapshot(_seen(kept, sid), _json(opt_out), _session(session), kept)
+        """The contact outside a turn (and, given a MessageSid, the replies it got)."""
+        opt_out, session = self.redis.mget(key(contact, "optout"), key(contact, "session"))
+        return Snapshot(self.seen(contact, sid) if sid else None, _json(opt_out),
+                        _session(session))
 
     def seen(self, contact: str, sid: str) -> list[str] | None:
         """The replies a MessageSid got, if its turn was saved."""
-        return _seen(_unpack_replied(self.redis.get(key(contact, "replied"))), sid)
+        return _seen(self.redis.lrange(key(contact, "replies"), 0, -1), sid)
 
     def opt_out_record(self, contact: str) -> dict[str, Any] | None:
         return _json(self.redis.get(key(contact, "optout")))
 
     def commit(self, contact: str, change: Change, now: float, sid: str | None = None, *,
-               kept: Iterable[Replied] | None = None, token: bytes | None = None,
-               release: bool = False) -> None:
+               token: bytes | None = None, release: bool = False) -> None:
         """Write a turn all at once: a redelivered MessageSid then finds either nothing (and
         runs the turn) or everything (and gets the same replies).
 
-        `kept` is the snapshot's replies kept (read here when needed and not given); `token`
-        the turn's lock token: the write lands only while that lock is still this turn's
-        (else LockLost), and `release` frees the lock in the same round trip."""
+        `token` is the turn's lock token: the write lands only while that lock is still this
+        turn's (else LockLost), and `release` frees the lock in the same round trip."""
         forget = change.session is None or change.forget_replies
-        if kept is None and sid and not forget:
-            kept = _unpack_replied(self.redis.get(key(contact, "replied")))
-        writes = self._replies(contact, change.replies, sid, now, tuple(kept or ()), forget)
+        writes = self._replies(contact, change.replies, sid, now, forget)
         if change.session is None:
             writes.append(("DEL", key(contact, "session")))
         elif change.session is not KEEP:
@@ -368,31 +382,34 @@ class Store:
             self._write(contact, [], token, release=True)
 
     def _replies(self, contact: str, replies: list[str], sid: str | None, now: float,
-                 kept: tuple[Replied, ...], forget: bool) -> list[Command]:
-        """Keep this message's replies beside the recent ones still in the window; drop the
-        rest (all of them when the turn forgets what came before)."""
-        if not sid and not forget:
-            return []
-        recent = [] if forget else [entry for entry in kept
-                                    if entry.at > now - self.ttl.seen and entry.sid != sid]
-        entries = [*recent, Replied(sid, now, replies)] if sid else recent
-        name = key(contact, "replied")
-        if not entries:
-            return [("DEL", name)]
-        return [("SET", name, encode([[entry.sid, entry.at, entry.replies]
-                                      for entry in entries[-REPLIES_KEPT:]]),
-                 "EX", self.ttl.seen)]
+                 forget: bool) -> list[Command]:
+        """Keep this message's replies after the recent ones (`begin` drops those older than
+        the window); all of them go first when the turn forgets what came before."""
+        name = key(contact, "replies")
+        writes: list[Command] = [("DEL", name)] if forget else []
+        if sid:
+            entry = f"{sid} {now!r} ".encode() + encode(replies)
+            writes += [("RPUSH", name, entry), ("LTRIM", name, -REPLIES_KEPT, -1),
+                       ("EXPIRE", name, self.ttl.seen)]
+        return writes
 
     def _write(self, contact: str, writes: Sequence[Command], token: bytes | None,
                release: bool) -> None:
         """Run `writes` as one script (FINISH), fenced by `token` when given."""
         keys = {key(contact, "lock"): 1}
-        args: list[Any] = [token or b"", int(release)]
+        blobs: list[bytes] = []
+        spec = []
         for name, written, *arguments in writes:
-            args += [len(arguments) + 2, name, keys.setdefault(written, len(keys) + 1),
-                     *arguments]
+            words: list[Any] = [name, keys.setdefault(written, len(keys) + 1)]
+            for word in arguments:
+                if isinstance(word, bytes):
+                    blobs.append(word)
+                    words.append([len(blobs) + 3])  # its place in ARGV (Lua counts from 1)
+                else:
+                    words.append(word if isinstance(word, str) else str(word))
+            spec.append(words)
         try:
-            self._finish(list(keys), args)
+            self._finish(list(keys), [token or b"", int(release), _dump(spec), *blobs])
         except ResponseError as error:
             if str(error).startswith("LOCKLOST"):
                 raise LockLost(contact[:8]) from None
@@ -410,12 +427,11 @@ def _counts(name: str, fields: Iterable[str]) -> list[Command]:
     return [*commands, ("EXPIRE", name, STATS_SECONDS)] if commands else []
 
 
-def _seen(kept: Iterable[Replied], sid: str | None) -> list[str] | None:
-    return next((entry.replies for entry in kept if sid and entry.sid == sid), None)
-
-
-def _unpack_replied(raw: bytes | None) -> tuple[Replied, ...]:
-    return () if raw is None else tuple(Replied(*entry) for entry in decode(raw))
+def _seen(entries: Iterable[bytes], sid: str | None) -> list[str] | None:
+    """The replies of the entry (see `_replies`) for `sid`, if there is one."""
+    prefix = f"{sid} ".encode()
+    return next((decode(entry.split(b" ", 2)[2]) for entry in entries
+                 if sid and entry.startswith(prefix)), None)
 
 
 def _session(raw: bytes | None) -> dict[str, Any] | None:

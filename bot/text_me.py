@@ -102,7 +102,7 @@ def send(line: Textline, number: str, web: Mapping[str, Any], consent: Consent,
         line.store.commit(contact, Change(
             [], session=session, counts=("text_me",),
             also=(("SET", consent_key, consent.record(), "EX", line.store.ttl.opt_out),)),
-            now, kept=found.kept, token=token)
+            now, token=token)
         line.jobs.enqueue(number, jobs(line.content, session, now), turn_id, now)
         return True
     finally:

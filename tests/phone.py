@@ -29,6 +29,12 @@ BY_TYPE = {"yes_no": "no", "number": "1", "money": "0", "zip": "95112", "choice"
 _sids = itertools.count(1)
 
 
+def replied_sids(redis: Any, contact: str) -> list[str]:
+    """The MessageSids whose replies Redis keeps for redeliveries, oldest first."""
+    return [entry.split(b" ", 1)[0].decode()
+            for entry in redis.lrange(f"sj:{{{contact}}}:replies", 0, -1)]
+
+
 def make_app(redis: Any, content: Any, **config: Any) -> Flask:
     return create_app({
         "SCREENER_SECRET": SECRET,

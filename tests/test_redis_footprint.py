@@ -79,7 +79,7 @@ def test_a_finished_screening_keeps_a_small_session_and_its_replies_for_minutes(
     phone = Phone(make_app(real_redis, content))
     phone.screen_to_results()
     ttl = {part: real_redis.ttl(f"sj:{{{phone.contact}}}:{part}")
-           for part in ("session", "replied", "rate")}
+           for part in ("session", "replies", "rate")}
     assert ttl["session"] > Ttl().seen
-    assert 0 < ttl["replied"] <= Ttl().seen and 0 < ttl["rate"] <= 60
+    assert 0 < ttl["replies"] <= Ttl().seen and 0 < ttl["rate"] <= 60
     assert real_redis.memory_usage(f"sj:{{{phone.contact}}}:session") < 300

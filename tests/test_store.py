@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from phone import replied_sids
 from redis.crc import key_slot
 
 from bot.store import (
@@ -42,7 +43,7 @@ def test_a_contact_id_is_a_keyed_hash_not_the_number():
 
 def test_every_key_of_a_contact_lands_on_one_cluster_slot():
     contact = contact_id(SECRET, "+14085550123")
-    parts = ("session", "optout", "lock", "replied", "rate", "rate:notice", "jobs", "sent:m1")
+    parts = ("session", "optout", "lock", "replies", "rate", "rate:notice", "jobs", "sent:m1")
     slots = {key_slot(key(contact, part).encode()) for part in parts}
     assert len(slots) == 1
 
@@ -110,11 +111,19 @@ def test_a_session_saved_as_json_by_older_code_loads(redis_client):
 
 def test_replies_are_kept_for_the_window_only_and_go_with_the_session(redis_client):
     store, window = Store(redis_client), Ttl().seen
-    store.commit("c1", Change(["one"], session={"lang": "en"}), 0, "SM1")
-    store.commit("c1", Change(["two"], session=KEEP), window - 1, "SM2")
-    assert [entry.sid for entry in store.snapshot("c1", None).kept] == ["SM1", "SM2"]
-    store.commit("c1", Change(["three"], session=KEEP), window + 1, "SM3")
-    assert [entry.sid for entry in store.snapshot("c1", None).kept] == ["SM2", "SM3"]
-    assert 0 < redis_client.ttl(key("c1", "replied")) <= window
+
+    def turn(sid: str, now: float, change: Change) -> None:
+        token = sid.encode()
+        assert store.begin("c1", sid, token, now, rate_window=60).found.seen is None
+        store.commit("c1", change, now, sid, token=token, release=True)
+
+    turn("SM1", 0, Change(["one"], session={"lang": "en"}))
+    turn("SM2", window - 1, Change(["two"], session=KEEP))
+    assert replied_sids(redis_client, "c1") == ["SM1", "SM2"]
+    assert store.begin("c1", "SM1", b"again", window - 1, rate_window=60).found.seen == ["one"]
+    store.release("c1", b"again")
+    turn("SM3", window + 1, Change(["three"], session=KEEP))  # SM1's window has passed
+    assert replied_sids(redis_client, "c1") == ["SM2", "SM3"]
+    assert 0 < redis_client.ttl(key("c1", "replies")) <= window
     store.commit("c1", Change([], session=None), window + 2)
-    assert not redis_client.exists(key("c1", "replied"))
+    assert not redis_client.exists(key("c1", "replies"))

@@ -7,7 +7,7 @@ from threading import Barrier, Event
 
 import pytest
 from flow_copies import free_text_flows
-from phone import Phone, make_app
+from phone import Phone, make_app, replied_sids
 
 from bot import inbound
 from bot.content import load_content
@@ -126,7 +126,7 @@ def test_a_turn_that_outlives_its_lock_never_overwrites_the_turn_after_it(real_r
 
 def kept_sids(phone):
     """The MessageSids whose replies are kept for redeliveries."""
-    return {entry.sid for entry in phone.store.snapshot(phone.contact, None).kept}
+    return set(replied_sids(phone.store.redis, phone.contact))
 
 
 def test_sixty_messages_keep_a_bounded_number_of_replies(redis_client, text_flow):
@@ -151,7 +151,7 @@ def test_a_kept_reply_leaves_redis_once_its_window_passes_however_many_messages_
     window = Ttl().seen
     for _ in range(3):  # a chatty resident: each message inside the window of the last
         assert sid in kept_sids(phone)
-        assert 0 < redis_client.ttl(f"sj:{{{phone.contact}}}:replied") <= window
+        assert 0 < redis_client.ttl(f"sj:{{{phone.contact}}}:replies") <= window
         now[0] += window / 2.5
         phone.text("an answer")
     assert sid not in kept_sids(phone)  # gone from Redis, not only ignored

@@ -85,7 +85,7 @@ def check_in(contact: str, sealed: str, channel: str, data: dict[str, Any]) -> s
             counted = outreach.fields(decided.session, channel,
                                       outreach.outcomes(decided.events))
             store.commit(contact, Change([], session=decided.session, outreach=counted), now,
-                         kept=found.kept, token=lock.local.token)
+                         token=lock.local.token)
     finally:
         _release(lock)
     if decided.text:

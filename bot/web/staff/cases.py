@@ -116,7 +116,7 @@ def close(case_id: str) -> Any:
         if found.session is not None and found.session.get("case") == case.id:
             step = back_from_navigator(line.content, found.session, now, case.channel)
             store.commit(case.contact, Change([], session=step.session), now,
-                         kept=found.kept, token=lock.local.token)
+                         token=lock.local.token)
             notes = step.replies
     finally:
         try:
