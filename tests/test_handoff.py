@@ -13,6 +13,7 @@ import pytest
 from browser import PASSWORDS, STAFF_USERS, screenshot, sign_in, wait_for, wait_until
 from phone import NUMBER, Phone, make_app
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from worker_kit import run_worker
 
 from bot import cases, outbox
@@ -178,7 +179,9 @@ def test_in_chromium_a_hand_off_from_talk_to_a_person_to_a_reply_and_closing(
     link.click()
     wait_for(browser, "#thread")
     assert "I need help with CalFresh" in browser.find_element(By.ID, "thread").text
-    browser.find_element(By.ID, "claim").click()
+    claim = browser.find_element(By.ID, "claim")
+    claim.click()
+    wait_until(browser, expected_conditions.staleness_of(claim))  # the claimed case's page
     wait_for(browser, "#body")
     browser.find_element(By.CSS_SELECTOR, ".saved-reply").click()
     typed = browser.find_element(By.ID, "body").get_attribute("value")
