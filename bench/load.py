@@ -2,16 +2,20 @@
 throughput at saturation, each against a bare endpoint measured in the same run.
 
 Both servers run the Procfile's web command (gunicorn, 8 threads a process, its access log),
-on loopback, against one throwaway real Redis server:
+on loopback, each against a throwaway real Redis server of its own:
 - the baseline: a Flask app whose one route does one Redis GET and one SET (bench/bare.py);
 - the text line: `bot.app:create_app()`, fed correctly signed Twilio requests from residents
   going through whole screenings.
 Reported: p50 and p99 latency at a steady 100 requests a second with the Procfile's 2
-processes (open loop: requests leave on schedule whether or not earlier ones came back), and
-requests a second at saturation (closed loop, 16 clients) with 1 and with 2 web processes, the
-text line's as a ratio to the baseline's. The load generator (plain http.client, keep-alive)
-shares the machine's cores with the servers. Each figure is the median of `--rounds` rounds,
-the servers taking turns, so a passing load elsewhere on the machine moves them all alike.
+processes (open loop: requests leave on schedule whether or not earlier ones came back), the
+CPU time a request costs at that rate (the server's processes and its Redis, from /proc and
+`INFO cpu`), and requests a second at saturation (closed loop, 16 clients) with 1 and with 2
+web processes, the text line's as a ratio to the baseline's. At 100 a second the servers run
+side by side, each with its own Redis, and get their requests in the same moments (one to
+each, in turn): a load that comes and goes elsewhere on this shared machine moves them all
+alike. Saturation fills the cores, so there the servers take turns. The load generator (plain
+http.client, keep-alive) shares the machine's cores with the servers. Each figure is the
+median of `--rounds` rounds.
 `--before DIR` serves a checkout of an earlier commit beside them (its own `bot` package,
 compiled catalogs), for a before-and-after measured in the same run.
 
@@ -32,7 +36,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -42,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "reliability")]
 
 from live import procfile_web  # noqa: E402  (the Procfile's web line, on loopback)
+from redis import Redis  # noqa: E402
 from report import write_section  # noqa: E402  (bench/report.py, beside this script)
 from twilio.request_validator import RequestValidator  # noqa: E402
 
@@ -150,24 +155,27 @@ def bare(conn: http.client.HTTPConnection) -> float:
     return elapsed
 
 
-def steady(send: Send, port: int, seconds: float) -> list[float]:
-    """Open loop at RATE a second: the latency of each request."""
+def steady(servers: list[tuple[Send, int]], seconds: float) -> list[list[float]]:
+    """Open loop at RATE a second to each (send, port), one request to each in turn: the
+    latency of each request, by server."""
     local = threading.local()
 
-    def one() -> float:
-        if not hasattr(local, "conn"):
-            local.conn = connection(port)
-        return send(local.conn)
+    def one(send: Send, port: int) -> float:
+        connections = local.__dict__.setdefault("connections", {})
+        if port not in connections:
+            connections[port] = connection(port)
+        return send(connections[port])
 
-    futures = []
+    futures: list[list[Future[float]]] = [[] for _ in servers]
     with ThreadPoolExecutor(max_workers=64) as pool:
         start = time.perf_counter()
         for n in range(int(seconds * RATE)):
             delay = start + n / RATE - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            futures.append(pool.submit(one))
-    return [future.result() for future in futures]
+            for sent, (send, port) in zip(futures, servers, strict=True):
+                sent.append(pool.submit(one, send, port))
+    return [[future.result() for future in sent] for sent in futures]
 
 
 def saturation(send: Send, port: int, seconds: float) -> float:
@@ -207,32 +215,75 @@ class Target:
         return self.app.startswith("bench.bare")
 
 
-def measure(target: Target, env: dict[str, str], workers: int, seconds: float,
-            latency: bool) -> tuple[float, ...]:
-    """(p50, p99 at RATE a second, if `latency`) and requests a second at saturation."""
-    server = Server(target.app, env, workers, target.root)
+def cpu_seconds(group: int, redis: Redis) -> float:
+    """CPU time (user and system) used so far by a process group (Linux /proc) and Redis."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # the fields after the name
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == group:  # pgrp, then utime and stime at 11 and 12
+            ticks += int(fields[11]) + int(fields[12])
+    used = redis.info("cpu")
+    return ticks / os.sysconf("SC_CLK_TCK") + used["used_cpu_user"] + used["used_cpu_sys"]
+
+
+class Running:
+    """A target served by the Procfile's command with `workers` processes, on its own Redis."""
+
+    def __init__(self, target: Target, env: dict[str, str], workers: int):
+        self.redis_server = RedisServer().start()
+        self.redis = Redis.from_url(self.redis_server.url)
+        self.server = Server(target.app, {**env, "REDIS_URL": self.redis_server.url}, workers,
+                             target.root)
+        self.port = self.server.port
+        self.send = bare if target.bare else Residents(self.port).send
+        saturation(self.send, self.port, 3)  # warm every process and thread up
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.server.process.pid, self.redis)
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.redis_server.stop()
+
+
+def side_by_side(targets: list[Target], env: dict[str, str],
+                 seconds: float) -> list[tuple[float, ...]]:
+    """For each target with the Procfile's 2 processes: p50, p99 and CPU seconds a request
+    at RATE a second (all served at once), then requests a second at saturation (in turn)."""
+    running = [Running(target, env, 2) for target in targets]
     try:
-        send = bare if target.bare else Residents(server.port).send
-        saturation(send, server.port, 3)  # warm every process and thread up
-        figures: tuple[float, ...] = ()
-        if latency:
-            latencies = steady(send, server.port, seconds)
-            figures = (statistics.median(latencies), percentile(latencies, 0.99))
-        return (*figures, saturation(send, server.port, seconds))
+        used = [server.cpu_seconds() for server in running]
+        latencies = steady([(server.send, server.port) for server in running], seconds)
+        used = [server.cpu_seconds() - before for server, before in zip(running, used,
+                                                                         strict=True)]
+        return [(statistics.median(times), percentile(times, 0.99), cpu / len(times),
+                 saturation(server.send, server.port, seconds))
+                for server, times, cpu in zip(running, latencies, used, strict=True)]
+    finally:
+        for server in running:
+            server.stop()
+
+
+def one_process(target: Target, env: dict[str, str], seconds: float) -> float:
+    """Requests a second at saturation with one web process."""
+    server = Running(target, env, 1)
+    try:
+        return saturation(server.send, server.port, seconds)
     finally:
         server.stop()
 
 
 def rounds(targets: list[Target], env: dict[str, str], seconds: float,
            count: int) -> dict[str, tuple[float, ...]]:
-    """name -> (p50, p99, saturation with 2 processes, saturation with 1): medians of
-    `count` rounds in which every target takes its turn."""
+    """name -> (p50, p99, CPU a request, saturation with 2 processes, saturation with 1):
+    medians of `count` rounds."""
     runs: dict[str, list[tuple[float, ...]]] = {target.name: [] for target in targets}
     for _ in range(count):
-        for target in targets:
-            two = measure(target, env, 2, seconds, latency=True)
-            one = measure(target, env, 1, seconds, latency=False)
-            runs[target.name].append((*two, *one))
+        for target, two in zip(targets, side_by_side(targets, env, seconds), strict=True):
+            runs[target.name].append((*two, one_process(target, env, seconds)))
     return {name: tuple(statistics.median(values) for values in zip(*found, strict=True))
             for name, found in runs.items()}
 
@@ -250,22 +301,22 @@ def main() -> None:
     targets = [Target("bare", "bench.bare:app"), Target("now", "bot.app:create_app()")]
     if args.before:
         targets.append(Target("before", "bot.app:create_app()", args.before.resolve()))
-    with RedisServer() as redis:
-        env = {**os.environ, "REDIS_URL": redis.url, "SCREENER_SECRET": SECRET,
-               "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-               "QUIET_HOURS": "off", "GLOBAL_RATE_LIMIT_PER_MINUTE": "1000000",
-               "RATE_LIMIT_PER_MINUTE": "1000"}
-        env.pop("PUBLIC_URL", None)
-        found = rounds(targets, env, args.seconds, args.rounds)
+    env = {**os.environ, "SCREENER_SECRET": SECRET,
+           "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+           "QUIET_HOURS": "off", "GLOBAL_RATE_LIMIT_PER_MINUTE": "1000000",
+           "RATE_LIMIT_PER_MINUTE": "1000"}
+    env.pop("PUBLIC_URL", None)
+    found = rounds(targets, env, args.seconds, args.rounds)
     table = "\n".join([
         SECTION, "",
         f"`.venv/bin/python bench/load.py --seconds {args.seconds:g} --rounds {args.rounds}"
         + (f" --before DIR --before-name {args.before_name}" if args.before else "")
         + " --write docs/benchmarks.md` "
-        f"({date.today().isoformat()}; the Procfile's web command on loopback, one throwaway "
-        f"Redis, {os.cpu_count()} cores shared with the load generator; medians of "
-        f"{args.rounds} rounds). Baseline: the same command serving a route that does one "
-        "Redis GET and one SET (`bench/bare.py`)"
+        f"({date.today().isoformat()}; the Procfile's web command on loopback, a throwaway "
+        f"Redis each, {os.cpu_count()} cores shared with the load generator; medians of "
+        f"{args.rounds} rounds; at 100 requests a second the servers side by side, each "
+        "request to one followed by one to the other). Baseline: the same command serving "
+        "a route that does one Redis GET and one SET (`bench/bare.py`)"
         + (f"; \"before\": {args.before_name} (`git archive` into DIR, catalogs compiled), "
            "served the same way" if args.before else "")
         + ". Targets (issue 14): p99 under 50 ms at 100 requests a second on 2 cores, a turn "
@@ -284,16 +335,18 @@ def rows(found: dict[str, tuple[float, ...]]) -> list[str]:
     lines = [f"| measure | bare GET/SET | {head} |", "|---" * (2 + 2 * len(names)) + "|"]
     measures = [(f"p50 latency at {RATE} requests/s, 2 processes", 0, "ms"),
                 (f"p99 latency at {RATE} requests/s, 2 processes", 1, "ms"),
-                (f"throughput at saturation ({CLIENTS} clients), 2 processes (Procfile)", 2,
+                (f"CPU time a request at {RATE} requests/s (web processes and Redis)", 2,
+                 "ms"),
+                (f"throughput at saturation ({CLIENTS} clients), 2 processes (Procfile)", 3,
                  "/s"),
-                (f"throughput at saturation ({CLIENTS} clients), 1 process", 3, "/s")]
+                (f"throughput at saturation ({CLIENTS} clients), 1 process", 4, "/s")]
     for label, index, unit in measures:
         cells = [shown(found["bare"][index], unit)]
         for name in names:
             cells += [shown(found[name][index], unit),
                       f"{found[name][index] / found['bare'][index]:.2f}×"]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    scaling = [f"{found[name][2] / found[name][3]:.2f}×" for name in ("bare", *names)]
+    scaling = [f"{found[name][3] / found[name][4]:.2f}×" for name in ("bare", *names)]
     lines.append("| 2 processes against 1, at saturation | " + " | ".join(
         [scaling[0], *(cell for value in scaling[1:] for cell in (value, ""))]) + " |")
     return lines

@@ -12,7 +12,10 @@ Measures, in one process and one run, against a throwaway real Redis server:
 - a floor: the bare route running `engine.step` on the same screenings (sessions kept in the
   process), what a turn would cost if everything but the engine were as cheap as the bare
   route's GET and SET.
-Each figure is reported as a ratio to the baseline measured in the same run.
+Each figure is reported as a ratio to the baseline measured in the same run, in blocks: as
+many bare requests go just before every screening (or 20 other requests) as it has, so a load
+that comes and goes on the machine moves both alike, and each block runs warm, as it would
+alone.
 
     .venv/bin/python bench/webhook.py [--conversations 40] [--before DIR --before-name NAME]
                                       [--write docs/benchmarks.md]
@@ -111,10 +114,18 @@ def measure(conversations: int) -> dict[str, list[float]]:
         client, bare = app.test_client(), bare_app.test_client()
         for warm in (lambda: client.get("/healthz"), lambda: bare.post("/bare")):
             timed(warm, 50)
-        baseline = timed(lambda: bare.post("/bare"), 400)
-        health = timed(lambda: client.get("/healthz"), 400)
+        baseline: list[float] = []
+
+        def baseline_block(size: int) -> None:
+            """`size` bare requests, timed just before as many requests measured."""
+            baseline.extend(timed(lambda: bare.post("/bare"), size))
+
+        health: list[float] = []
+        for _ in range(20):
+            baseline_block(20)
+            health += timed(lambda: client.get("/healthz"), 20)
         floor = engine_floor(redis, content, [f"+1{next(numbers)}" for _ in
-                                              range(conversations)])
+                                              range(conversations)], baseline_block)
         engine = EngineTimer()
         inbound.step = engine
 
@@ -136,6 +147,7 @@ def measure(conversations: int) -> dict[str, list[float]]:
             samples = []
             for _ in range(conversations):
                 number = f"+1{next(numbers)}"
+                baseline_block(len(messages))
                 for body in messages:
                     request = signed(number, body)
                     engine.spent = 0.0
@@ -153,7 +165,8 @@ def measure(conversations: int) -> dict[str, list[float]]:
                 [whole - spent for whole, spent in zip(every_turn, engine_share, strict=True)]}
 
 
-def engine_floor(redis: Redis, content, numbers: list[str]) -> list[float]:
+def engine_floor(redis: Redis, content, numbers: list[str],
+                 baseline_block: Callable[[int], None]) -> list[float]:
     """A Flask route like the bare one (GET and SET) that also runs `engine.step` over whole
     English screenings, the sessions kept in a dict: the least a turn running the engine
     could cost here."""
@@ -173,6 +186,7 @@ def engine_floor(redis: Redis, content, numbers: list[str]) -> list[float]:
     client = app.test_client()
     samples = []
     for number in numbers:
+        baseline_block(len(SCREENING["en"]))
         for body in SCREENING["en"]:
             message.update({"from": number, "body": body})
             samples += timed(lambda: client.post("/floor"), 1)
