@@ -58,17 +58,16 @@ SCREENING = ["hi", "20", "95112", "1", "no", "no", "$1,200", "1", "no", "no", "n
 SECTION = "## The web hook under load"
 RATE = 100  # requests a second: a short code's top speed
 CLIENTS = 16
-BEFORE = ("Before this work (2026-12-06, the same command then): p50 11.9 ms against 3.6 ms "
-          "(3.3×), p99 69.2 ms against 5.6 ms (12.4×), 170 against 599 requests a second at "
-          "saturation with 2 processes (0.28×); the generator was `requests`, heavier than "
-          "today's, so compare ratios. On this shared machine the latency ratios at 100 "
-          "requests a second move by about ±0.5× from run to run (p50 2.56× and 2.68× in two "
-          "runs of 2026-12-06, 1.8–2.3× in single 10-second rounds; in the second run the "
-          "older commit's p50 came out lower than today's). At 100 a second a turn's own "
-          "time (its log line's ms=) was 1.8 ms at the median, above a whole turn in one "
-          "process (1.2 ms, Flask included); "
-          "why (cores shared with the generator and Redis, cold caches) was not measured. "
-          "Throughput at saturation is the steadier measure of what a turn costs.")
+BEFORE = ("Before this work (2026-12-06, this command then, the servers one after the "
+          "other): p50 11.9 ms against 3.6 ms (3.3×), p99 69.2 ms against 5.6 ms (12.4×), 170 "
+          "against 599 requests a second at saturation with 2 processes (0.28×); the "
+          "generator was `requests`, heavier than today's, so compare ratios. Measured one "
+          "after the other, the latency ratios at 100 a second moved by about ±0.5× from run "
+          "to run on this shared machine; side by side, a load elsewhere moves all servers "
+          "alike, but the bare route then waits for cores the text line is using, so its "
+          "latency is no longer its own: hold the latencies against the p99 target, and read "
+          "what a turn costs from the CPU row and from saturation.")
+
 Send = Callable[[http.client.HTTPConnection], float]
 
 

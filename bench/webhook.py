@@ -58,13 +58,13 @@ SCREENING = {
 }
 SECTION = "## Web hook turn time"
 BEFORE = ("A turn made 8 Redis round trips before issue 14's cheaper turn, and makes 2 now "
-          "(tests/test_round_trips.py). The engine changed between the two commits too "
-          "(others' work), so compare the host's line. Issue 14 measured the whole turn at "
-          "4.1× the bare route and asks for 2×. The floor row is why that is out of reach "
-          "without a much cheaper engine: the bare route running nothing but `engine.step` "
-          "besides its GET and SET already costs about 2×, so a 2× turn would leave the "
-          "signature, the form, both Redis scripts, the session and reply encoding, TwiML "
-          "and the log line next to nothing.")
+          "(tests/test_round_trips.py). Issue 14 measured the whole turn at 4.1× the bare "
+          "route and asks for 2×. The floor row is the bare route running `engine.step` "
+          "besides its GET and SET. A 2× turn would leave, beyond that floor, less than the "
+          "bare route itself costs for everything else the host does: the signature and the "
+          "form, both Redis scripts (their arguments packed in Python by redis-py), the "
+          "session's and the reply's encoding, TwiML and the log line. The host's row says "
+          "what those cost now.")
 
 
 def timed(action: Callable[[], object], rounds: int) -> list[float]:
@@ -233,7 +233,8 @@ def main() -> None:
         "```bash", command, "```", "",
         f"Run on {date.today().isoformat()} with a throwaway real Redis on this machine; "
         f"{args.conversations} complete screenings per language. Ratios are to the baseline "
-        "median from the same run"
+        "median from the same run, the bare route timed in blocks just before each screening "
+        "(and each 20 health checks), as many requests as it has"
         + (f"; {args.before_name} (a `git archive` in DIR, catalogs compiled) was measured "
            "by this script right after, against its own baseline" if earlier else "")
         + ". Issue 14's target is a turn at most 2× the bare GET/SET route.", "",

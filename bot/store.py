@@ -68,6 +68,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -197,7 +198,14 @@ def global_key(part: str) -> str:
 
 def day(now: float) -> str:
     """The city's calendar day, so a day's counts match what staff see on the wall clock."""
-    return datetime.fromtimestamp(now, CITY_TIME).strftime("%Y-%m-%d")
+    return _day_of_minute(int(now // 60))
+
+
+@lru_cache(maxsize=8)
+def _day_of_minute(minute: int) -> str:
+    """Once a minute, not twice a turn: a day never changes within a minute (time zones are
+    whole minutes apart)."""
+    return datetime.fromtimestamp(minute * 60, CITY_TIME).strftime("%Y-%m-%d")
 
 
 def stats_key(now: float, table: str = "stats") -> str:

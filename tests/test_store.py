@@ -79,6 +79,9 @@ def test_counters_follow_the_citys_calendar_day():
     new_year_utc = 1_767_225_600  # 2026-01-01 00:00 UTC is still New Year's Eve in San José
     assert day(new_year_utc) == "2025-12-31"
     assert day(new_year_utc + 8 * 3600) == "2026-01-01"
+    assert day(new_year_utc + 8 * 3600 - 0.5) == "2025-12-31"  # the last second of the year
+    summer_midnight = 1_783_234_800  # 2026-07-05 00:00 in San José (UTC-7)
+    assert [day(summer_midnight - 1), day(summer_midnight)] == ["2026-07-04", "2026-07-05"]
 
 
 def test_a_turn_begins_with_the_lock_and_commits_only_while_it_is_still_its_own(redis_client):
