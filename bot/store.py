@@ -395,7 +395,7 @@ class Store:
         the window); all of them go first when the turn forgets what came before."""
         name = key(contact, "replies")
         writes: list[Command] = [("DEL", name)] if forget else []
-        if sid:
+        if sid and " " not in sid:  # an entry is "<sid> <time> <replies>" (Twilio's have none)
             entry = f"{sid} {now!r} ".encode() + encode(replies)
             writes += [("RPUSH", name, entry), ("LTRIM", name, -REPLIES_KEPT, -1),
                        ("EXPIRE", name, self.ttl.seen)]

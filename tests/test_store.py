@@ -130,3 +130,12 @@ def test_replies_are_kept_for_the_window_only_and_go_with_the_session(redis_clie
     assert 0 < redis_client.ttl(key("c1", "replies")) <= window
     store.commit("c1", Change([], session=None), window + 2)
     assert not redis_client.exists(key("c1", "replies"))
+
+
+def test_a_message_id_with_a_space_is_answered_but_not_kept_for_redeliveries(redis_client):
+    store = Store(redis_client)  # an entry is "<sid> <time> <replies>": Twilio's SIDs have none
+    assert store.begin("c1", "odd id", b"one", 0, rate_window=60).locked
+    store.commit("c1", Change(["hi"], session={"lang": "en"}), 0, "odd id", token=b"one",
+                 release=True)
+    assert replied_sids(redis_client, "c1") == []
+    assert store.begin("c1", "SM2", b"two", 1, rate_window=60).locked  # the next turn runs
