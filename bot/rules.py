@@ -179,7 +179,10 @@ class Limit:
 
     def value(self, household_size: int | None, on: date | None = None) -> float | None:
         """The limit for this household on that day; None before the first row."""
-        row = self.row_on(on)
+        return self.value_in(self.row_on(on), household_size)
+
+    def value_in(self, row: LimitRow | None, household_size: int | None) -> float | None:
+        """The limit for this household by `row`, one of this limit's rows (None: no row)."""
         return row.value(household_size, self.unit == "month") if row else None
 
     def size_for(self, answers: Mapping[str, Any], household_size: int | None) -> int | None:
@@ -270,8 +273,8 @@ class Rules:
         for guideline in self.guidelines:
             fill(guideline.name, lambda g=guideline: _percent(values, g, size))
         for limit, row in self.rows_on(on or san_jose_date()):
-            fill(limit.name, lambda lim=limit, row=row: None if row is None else row.value(
-                lim.size_for(values, size), lim.unit == "month"))
+            fill(limit.name,
+                 lambda lim=limit, row=row: lim.value_in(row, lim.size_for(values, size)))
         for item in self.derived:  # the evaluator itself carries UNKNOWN through
             if values.get(item.name) is None:
                 values[item.name] = _evaluate(item.expression, values)
