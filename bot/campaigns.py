@@ -14,9 +14,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from bot.daily import Daily
 from bot.paths import flows_dir, schema
 from bot.questions.normalize import bare
 from bot.yamlsource import Problem, YamlFileError, load_with_schema
@@ -51,9 +53,6 @@ class Campaigns:
     number: str = ""  # the text line's number, as printed on flyers
     whatsapp_number: str = ""  # its WhatsApp number, when it has one
     path: str = ""
-    # The running campaigns' keywords, by day: built once a day, not for every message.
-    _keywords_on: dict[datetime.date, dict[str, Campaign]] = field(
-        default_factory=dict, init=False, compare=False, repr=False)
 
     def get(self, campaign_id: str | None) -> Campaign | None:
         return next((c for c in self.campaigns if c.id == campaign_id), None)
@@ -72,13 +71,13 @@ class Campaigns:
         return self._by_keyword(day).get(bare(text))
 
     def _by_keyword(self, day: datetime.date) -> dict[str, Campaign]:
-        index = self._keywords_on.get(day)
-        if index is None:  # another thread may build it too: the same dict, no harm
-            index = {bare(word): c for c in self.campaigns if c.running(day)
-                     for word in c.keywords}
-            self._keywords_on.clear()  # only today's is asked for again
-            self._keywords_on[day] = index
-        return index
+        return self._keywords.on(day)
+
+    @cached_property
+    def _keywords(self) -> Daily[dict[str, Campaign]]:
+        """The running campaigns' keywords: built once a day, not for every message."""
+        return Daily(lambda day: {bare(word): c for c in self.campaigns if c.running(day)
+                                  for word in c.keywords})
 
     def greetings(self) -> Iterable[tuple[str, int]]:
         """The greeting texts (for the catalogs), with their lines."""

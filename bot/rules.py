@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.daily import Daily
 from bot.expressions import FUNCTIONS, UNKNOWN, Expression, ExpressionError, parse
 from bot.paths import flows_dir, schema
 from bot.places import in_bay_area, in_california, in_home_county
@@ -272,7 +273,7 @@ class Rules:
         fill(ANNUAL_INCOME, lambda: _yearly(values.get("monthly_income")))
         for guideline in self.guidelines:
             fill(guideline.name, lambda g=guideline: _percent(values, g, size))
-        for limit, row in self.rows_on(on or san_jose_date()):
+        for limit, row in self._rows.on(on or san_jose_date()):
             fill(limit.name,
                  lambda lim=limit, row=row: lim.value_in(row, lim.size_for(values, size)))
         for item in self.derived:  # the evaluator itself carries UNKNOWN through
@@ -299,18 +300,10 @@ class Rules:
             found.setdefault(item.name, set()).update(item.expression.names)
         return {name: frozenset(sources) for name, sources in found.items()}
 
-    def rows_on(self, day: date) -> tuple[tuple[Limit, LimitRow | None], ...]:
-        """Every limit with its row in force that day, found once a day (every turn asks)."""
-        found = self._rows_by_day.get(day)
-        if found is None:
-            found = tuple((limit, limit.row_on(day)) for limit in self.limits)
-            self._rows_by_day.clear()  # days only move on: keep today's
-            self._rows_by_day[day] = found
-        return found
-
     @cached_property
-    def _rows_by_day(self) -> dict[date, tuple[tuple[Limit, LimitRow | None], ...]]:
-        return {}
+    def _rows(self) -> Daily[tuple[tuple[Limit, LimitRow | None], ...]]:
+        """Every limit with its row in force, found once a day (every answer asks)."""
+        return Daily(lambda day: tuple((limit, limit.row_on(day)) for limit in self.limits))
 
     def reads(self, names: Iterable[str]) -> set[str]:
         """Every name that `names` read, following computed values back to the answers."""

@@ -74,7 +74,7 @@ from zoneinfo import ZoneInfo
 
 from redis import Redis
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import DataError, NoScriptError, ResponseError
 from redis.lock import Lock
 from redis.retry import Retry
 
@@ -413,8 +413,10 @@ class Store:
                 if isinstance(word, bytes):
                     blobs.append(word)
                     words.append([len(blobs) + 3])  # its place in ARGV (Lua counts from 1)
-                else:
-                    words.append(word if isinstance(word, str) else str(word))
+                elif isinstance(word, str | int | float) and not isinstance(word, bool):
+                    words.append(word if isinstance(word, str) else repr(word))
+                else:  # as redis-py refuses them: None is no value to write
+                    raise DataError(f"{name} {written}: cannot write {word!r}")
             spec.append(words)
         try:
             self._finish(list(keys), [token or b"", int(release), _dump(spec), *blobs])

@@ -97,5 +97,14 @@ def test_keywords_are_read_whatever_the_case_accents_and_spacing():
     assert campaigns.keyword_at_start("hola feria", TODAY) is None  # at the start only
 
 
+def test_a_keyword_works_only_on_the_days_its_event_runs_asked_in_any_order():
+    campaigns = load_campaigns()  # the Tết library event runs 2026-12-01 to 2027-03-15
+    days = [TODAY, datetime.date(2027, 3, 16), datetime.date(2026, 11, 30),
+            datetime.date(2027, 3, 15), datetime.date(2026, 12, 1)]
+    found = [campaigns.keyword_alone("tết", day) for day in days]
+    assert [c.id if c else None for c in found] == [
+        "thu_vien_tet_2027", None, None, "thu_vien_tet_2027", "thu_vien_tet_2027"]
+
+
 def test_no_campaigns_file_means_no_campaigns(tmp_path):
     assert load_campaigns(tmp_path / "campaigns.yaml").campaigns == ()

@@ -8,6 +8,7 @@ import json
 import pytest
 from phone import replied_sids
 from redis.crc import key_slot
+from redis.exceptions import DataError
 
 from bot.store import (
     KEEP,
@@ -139,3 +140,12 @@ def test_a_message_id_with_a_space_is_answered_but_not_kept_for_redeliveries(red
                  release=True)
     assert replied_sids(redis_client, "c1") == []
     assert store.begin("c1", "SM2", b"two", 1, rate_window=60).locked  # the next turn runs
+
+
+def test_a_write_of_no_value_is_refused_before_anything_of_the_turn_is_written(redis_client):
+    store = Store(redis_client)  # redis-py refuses None and booleans; the turn's script too
+    for nothing in (None, True):
+        with pytest.raises(DataError):
+            store.commit("c1", Change([], session={"lang": "en"},
+                                      also=(("SET", key("c1", "texted"), nothing),)), 0)
+    assert store.snapshot("c1", None).session is None

@@ -145,16 +145,16 @@ class Phrases:
         for phrase in self.phrases:
             self.by_first_word.setdefault(_needle(phrase)[0][0], []).append(phrase)
 
+    @staticmethod
+    @lru_cache(maxsize=1024)
+    def of(words: tuple[str, ...]) -> Phrases:
+        """`words` (a word class of flows/languages/*.yaml) indexed once, not per reply."""
+        return Phrases(words)
+
     def found_in(self, text: str) -> bool:
         said = self.by_first_word.keys() & _split_words(fold(text))
         return any(find_phrase(text, phrase) for word in said
                    for phrase in self.by_first_word[word])
-
-
-@lru_cache(maxsize=1024)
-def phrases(words: tuple[str, ...]) -> Phrases:
-    """`words` (a word class of flows/languages/*.yaml) indexed once, for `found_in`."""
-    return Phrases(words)
 
 
 def find_phrase(text: str, phrase: str) -> tuple[int, int] | None:

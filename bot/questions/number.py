@@ -13,7 +13,7 @@ from decimal import Decimal
 from bot.flow import Question
 from bot.questions import Context, Reading
 from bot.questions.hours import phrase_pattern, read_numbers
-from bot.questions.normalize import ascii_digits, fold, matches_phrase, phrases, words
+from bot.questions.normalize import Phrases, ascii_digits, fold, matches_phrase, words
 from bot.questions.numbers import SpokenNumbers
 
 # Units of age, as word classes in flows/languages/<lang>.yaml, with how many make a year.
@@ -29,7 +29,7 @@ def read(question: Question, text: str, context: Context) -> Reading:
         people = _people(text, context)
         if people is not None:
             return _checked(question, Decimal(people), chatty=True)
-    if phrases(context.words_for("newborn")).found_in(text):
+    if Phrases.of(context.words_for("newborn")).found_in(text):
         return _checked(question, Decimal(0), chatty=True)
     spoken = read_numbers(text, context)
     if len(spoken.numbers) != 1:
@@ -42,7 +42,7 @@ def read(question: Question, text: str, context: Context) -> Reading:
 
 def says_unsure(text: str, context: Context) -> bool:
     """ "I don't know", "no sé", "không chắc", "नहीं पता": never an answer, never a no."""
-    return phrases(context.words_for("unsure")).found_in(text)
+    return Phrases.of(context.words_for("unsure")).found_in(text)
 
 
 def _checked(question: Question, number: Decimal, chatty: bool) -> Reading:
