@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from uuid import uuid4
+from xml.sax.saxutils import escape
 
 from flask import Response, current_app, g
-from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.inbound import Textline
 
@@ -22,10 +22,15 @@ def request_id() -> str:
     return g.request_id
 
 
+TWIML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
 def twiml(replies: Iterable[str]) -> Response:
-    """TwiML with one <Message> per reply; none renders as an empty <Response/>."""
-    response = MessagingResponse()
-    for reply in replies:
-        response.message(reply)
-    return Response(str(response), mimetype="text/xml",
-                    headers={"X-Request-Id": request_id()})
+    """TwiML with one <Message> per reply; none renders as an empty <Response />.
+
+    Written as a string: the twilio library's MessagingResponse builds an ElementTree for the
+    same bytes, a twentieth of a turn. tests/test_twiml.py holds the two equal."""
+    messages = "".join(f"<Message>{escape(reply)}</Message>" if reply else "<Message />"
+                       for reply in replies)
+    body = f"<Response>{messages}</Response>" if messages else "<Response />"
+    return Response(TWIML_HEAD + body, mimetype="text/xml", headers={"X-Request-Id": request_id()})
