@@ -39,8 +39,8 @@ slot, so one script can read or write it.
 
 A turn is two round trips (bot/inbound.py). `begin` takes the lock and reads all the turn
 needs in one Lua script, sent in one batch with the minute's global flood counter; `commit`
-writes the turn and releases the lock in a second script. Both go by bot/wire.py, which packs
-and reads them without redis-py's per-command bookkeeping. Redis runs a script whole, like
+writes the turn and releases the lock in a second script. Both go by bot/wire.py, on a connection
+of the thread's own, without redis-py's per-command bookkeeping. Redis runs a script whole, like
 MULTI/EXEC, and this one first checks that the lock still holds the turn's token: a turn that
 outlived its lock (a slow Redis, a paused process) fails instead of overwriting the session
 the next turn already saved. (MULTI cannot check anything first; WATCH costs two more round
@@ -79,8 +79,8 @@ from redis.exceptions import NoScriptError, ResponseError
 from redis.lock import Lock
 from redis.retry import Retry
 
-from bot import wire
 from bot.session import decode, encode
+from bot.wire import Wire
 
 PREFIX = "sj"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"  # where a Redis runs unless told otherwise
@@ -277,6 +277,7 @@ class Store:
         self.ttl = ttl or Ttl()
         self._begin = redis.register_script(BEGIN)
         self._finish = redis.register_script(FINISH)
+        self._wire = Wire(redis)
 
     def lock(self, contact: str) -> Lock:
         """The contact's lock for work outside a turn (the worker, staff): the same key and
@@ -295,7 +296,7 @@ class Store:
                 ("lock", "replies", "optout", "session", "rate", "rate:notice", WHATSAPP_WINDOW)]
         args = [token, int(self.ttl.lock * 1000), f"({now - rate_window!r}", whatsapp_seconds,
                 repr(now), sid or "", repr(now - self.ttl.seen)]
-        result, *results = wire.send(self.redis, [
+        result, *results = self._wire.send([
             ("EVALSHA", self._begin.sha, len(keys), *keys, *args), *along])
         if isinstance(result, NoScriptError):  # a restarted Redis forgot it: load it again
             result = self._begin(keys, args)
@@ -405,10 +406,10 @@ class Store:
             flat += [len(arguments), name, keys.setdefault(written, len(keys) + 1), *arguments]
         finish = ("EVALSHA", self._finish.sha, len(keys), *keys, token or b"", int(release),
                   *flat)
-        [done] = wire.send(self.redis, [finish])
+        [done] = self._wire.send([finish])
         if isinstance(done, NoScriptError):  # a restarted Redis forgot it: load it again
             self.redis.script_load(FINISH)
-            [done] = wire.send(self.redis, [finish])
+            [done] = self._wire.send([finish])
         if isinstance(done, ResponseError):
             if str(done).startswith("LOCKLOST"):
                 raise LockLost(contact[:8]) from None

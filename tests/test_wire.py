@@ -3,11 +3,15 @@ error replies handed back, and a lost connection survived as the client's retry 
 
 from __future__ import annotations
 
+import os
+import threading
+
 import pytest
 from redis.connection import Connection
 from redis.exceptions import DataError, NoScriptError, ResponseError
 
 from bot import wire
+from bot.wire import Wire
 
 pytest_plugins = ["redis_server"]
 
@@ -29,7 +33,7 @@ def test_a_value_that_is_no_value_is_refused_before_anything_is_sent(word):
 
 
 def test_replies_come_back_in_order_with_error_replies_as_their_exceptions(redis_client):
-    replies = wire.send(redis_client, [
+    replies = Wire(redis_client).send([
         ("SET", "k", "1"), ("INCR", "k"), ("LPUSH", "k", "x"), ("GET", "k"),
         ("EVALSHA", "0" * 40, 0), ("GET", "missing")])
     assert replies[:2] == [b"OK", 2]  # raw replies: no callback turns OK into True
@@ -39,21 +43,38 @@ def test_replies_come_back_in_order_with_error_replies_as_their_exceptions(redis
     assert replies[5] is None
 
 
+def test_every_thread_and_every_forked_process_talks_on_a_connection_of_its_own(
+        redis_client, monkeypatch):
+    wire = Wire(redis_client)
+    wire.send([("SET", "k", "1")])
+    mine = wire._connection()
+    assert wire._connection() is mine
+    other: list = []
+    thread = threading.Thread(target=lambda: other.append(wire._connection()))
+    thread.start()
+    thread.join()
+    assert other[0] is not mine
+    monkeypatch.setattr(os, "getpid", lambda: -1)  # as in a child after fork
+    assert wire._connection() is not mine
+    assert wire.send([("GET", "k")]) == [b"1"]
+
+
 @pytest.mark.redis_server
 def test_a_connection_killed_between_turns_is_made_again(real_redis):
-    wire.send(real_redis, [("SET", "k", "1")])
+    wire = Wire(real_redis)
+    wire.send([("SET", "k", "1")])
     real_redis.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
-    assert wire.send(real_redis, [("INCR", "k")]) == [2]
+    assert wire.send([("INCR", "k")]) == [2]
     assert real_redis.get("k") == b"2"
 
 
 @pytest.mark.redis_server
-def test_a_connection_that_failed_midway_goes_back_to_the_pool_closed(real_redis, monkeypatch):
-    """No reply is left unread on a pooled connection for the next caller to take as its own."""
-    pool = real_redis.connection_pool
-    wire.send(real_redis, [("SET", "k", "1")])
-    connection = pool.get_connection()
-    pool.release(connection)
+def test_a_connection_that_failed_midway_is_closed_before_it_is_used_again(real_redis,
+                                                                           monkeypatch):
+    """No reply is left unread on the connection for the next batch to take as its own."""
+    wire = Wire(real_redis)
+    wire.send([("SET", "k", "1")])
+    connection = wire._connection()
     calls = []
 
     def fail_on_second_reply(*args, **kwargs):
@@ -64,7 +85,7 @@ def test_a_connection_that_failed_midway_goes_back_to_the_pool_closed(real_redis
 
     monkeypatch.setattr(connection, "read_response", fail_on_second_reply)
     with pytest.raises(KeyboardInterrupt):
-        wire.send(real_redis, [("GET", "k"), ("GET", "k")])
+        wire.send([("GET", "k"), ("GET", "k")])
     monkeypatch.undo()
     assert connection._sock is None
-    assert wire.send(real_redis, [("GET", "k")]) == [b"1"]
+    assert wire.send([("SET", "k", "2"), ("GET", "k")]) == [b"OK", b"2"]
