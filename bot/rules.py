@@ -52,6 +52,7 @@ COUNTY = "in_santa_clara_county"
 BAY_AREA = "in_bay_area"
 CALIFORNIA = "in_california"
 ANNUAL_INCOME = "annual_income"
+KEPT_HOUSEHOLDS = 256  # limit values kept a day: (household size, pregnant) pairs, few real
 TEXT_FIELDS = ("name", "summary", "details", "apply", "caution")
 SUMMARY_MAX = 35
 _RESERVED = frozenset(FUNCTIONS) | {"true", "false", "null", "True", "False", "None"}
@@ -257,14 +258,14 @@ class Rules:
         inputs = self.inputs
         unknown = {name for name, value in values.items() if value is UNKNOWN}
 
-        def fill(name: str, compute: Callable[[], Any]) -> None:
+        def fill(name: str, compute: Callable[..., Any], *args: Any) -> None:
             """Compute `name` unless given; UNKNOWN when what it is computed from is."""
             if values.get(name) is None:
                 if unknown and not unknown.isdisjoint(inputs[name]):
                     values[name] = UNKNOWN
                     unknown.add(name)
                 else:
-                    values[name] = compute()
+                    values[name] = compute(*args)
 
         size = _household_size(values.get("household_size"))
         fill(COUNTY, lambda: in_home_county(_zip_text(values.get("zip"))))
@@ -273,9 +274,9 @@ class Rules:
         fill(ANNUAL_INCOME, lambda: _yearly(values.get("monthly_income")))
         for guideline in self.guidelines:
             fill(guideline.name, lambda g=guideline: _percent(values, g, size))
-        for limit, row in self._rows.on(on or san_jose_date()):
-            fill(limit.name,
-                 lambda lim=limit, row=row: lim.value_in(row, lim.size_for(values, size)))
+        limits = self._limit_values(on or san_jose_date(), size, values.get("pregnant") is True)
+        for name in limits:
+            fill(name, limits.__getitem__, name)
         for item in self.derived:  # the evaluator itself carries UNKNOWN through
             if values.get(item.name) is None:
                 values[item.name] = _evaluate(item.expression, values)
@@ -300,10 +301,23 @@ class Rules:
             found.setdefault(item.name, set()).update(item.expression.names)
         return {name: frozenset(sources) for name, sources in found.items()}
 
+    def _limit_values(self, day: date, size: int | None, pregnant: bool) -> dict[str, Any]:
+        """Every limit's value for a household of `size` on `day` (pregnancy counts an unborn
+        child for some), worked out once a day for each kind of household: every answer asks
+        for all of them, and most households are a few sizes."""
+        households = self._limits_on.on(day)
+        found = households.get((size, pregnant))
+        if found is None:
+            said = {"pregnant": pregnant}
+            found = {limit.name: limit.value_in(limit.row_on(day), limit.size_for(said, size))
+                     for limit in self.limits}
+            if len(households) < KEPT_HOUSEHOLDS:
+                households[size, pregnant] = found
+        return found
+
     @cached_property
-    def _rows(self) -> Daily[tuple[tuple[Limit, LimitRow | None], ...]]:
-        """Every limit with its row in force, found once a day (every answer asks)."""
-        return Daily(lambda day: tuple((limit, limit.row_on(day)) for limit in self.limits))
+    def _limits_on(self) -> Daily[dict[tuple[int | None, bool], dict[str, Any]]]:
+        return Daily(lambda day: {})
 
     def reads(self, names: Iterable[str]) -> set[str]:
         """Every name that `names` read, following computed values back to the answers."""

@@ -139,6 +139,20 @@ def test_care_and_fera_limits_are_200_and_250_percent_of_2026_with_one_person_as
         assert _limit(rules, "fera_income_limit").value(size) == 2.5 * guideline.amount(counted)
 
 
+def test_the_facts_give_every_limit_the_value_of_its_row_that_day_for_that_household(
+    rules: Rules,
+) -> None:
+    """Limit values are worked out once a day per kind of household; asked in any order, for
+    sizes, pregnancy and days that change the rows, they are what each limit says."""
+    cases = [(day, size, pregnant) for day in (date(2026, 9, 30), DAY, date(2026, 9, 30))
+             for size in (3, 1, None, 12, 3) for pregnant in (True, False, None)]
+    for day, size, pregnant in cases:
+        facts = rules.facts({"household_size": size, "pregnant": pregnant}, on=day)
+        for limit in rules.limits:
+            counted = size + 1 if size and pregnant and limit.counts_unborn_child else size
+            assert facts[limit.name] == limit.value(counted, day), (limit.name, day, size)
+
+
 def test_limit_tables_grow_by_each_extra_person_and_lifeline_covers_every_size(
     rules: Rules,
 ) -> None:
