@@ -60,11 +60,14 @@ SECTION = "## Web hook turn time"
 BEFORE = ("A turn made 8 Redis round trips before issue 14's cheaper turn, and makes 2 now "
           "(tests/test_round_trips.py). Issue 14 measured the whole turn at 4.1× the bare "
           "route and asks for 2×. The floor row is the bare route running `engine.step` "
-          "besides its GET and SET. A 2× turn would leave, beyond that floor, less than the "
-          "bare route itself costs for everything else the host does: the signature and the "
-          "form, both Redis scripts (their arguments packed in Python by redis-py), the "
-          "session's and the reply's encoding, TwiML and the log line. The host's row says "
-          "what those cost now.")
+          "besides its GET and SET: a 2× turn in this process would leave everything else "
+          "the host does less than the bare route itself costs. That is the signature and "
+          "the form, two Lua scripts in Redis (lock, redeliveries, flood window, session and "
+          "counters: tens of microseconds of Redis's time each, where a GET and a SET take "
+          "one or two), the session's and the replies' encoding, TwiML and the log line. The "
+          "host's row says what those cost now. Through the test client the bare route costs "
+          "less than any real server makes a request cost; under the Procfile's gunicorn "
+          "(next section) both pay the server's own work, and the ratio is the CPU row's.")
 
 
 def timed(action: Callable[[], object], rounds: int) -> list[float]:
