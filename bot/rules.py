@@ -52,7 +52,7 @@ COUNTY = "in_santa_clara_county"
 BAY_AREA = "in_bay_area"
 CALIFORNIA = "in_california"
 ANNUAL_INCOME = "annual_income"
-KEPT_HOUSEHOLDS = 256  # limit values kept a day: (household size, pregnant) pairs, few real
+KEPT_HOUSEHOLDS = 256  # limit values kept a day, per (household size, pregnant): a few
 TEXT_FIELDS = ("name", "summary", "details", "apply", "caution")
 SUMMARY_MAX = 35
 _RESERVED = frozenset(FUNCTIONS) | {"true", "false", "null", "True", "False", "None"}
@@ -317,6 +317,7 @@ class Rules:
 
     @cached_property
     def _limits_on(self) -> Daily[dict[tuple[int | None, bool], dict[str, Any]]]:
+        """The day's limit values by kind of household, begun afresh each day."""
         return Daily(lambda day: {})
 
     def reads(self, names: Iterable[str]) -> set[str]:
