@@ -275,8 +275,6 @@ class Store:
     def __init__(self, redis: Redis, ttl: Ttl | None = None):
         self.redis = redis
         self.ttl = ttl or Ttl()
-        self._begin = redis.register_script(BEGIN)
-        self._finish = redis.register_script(FINISH)
         self._wire = Wire(redis)
 
     def lock(self, contact: str) -> Lock:
@@ -296,10 +294,7 @@ class Store:
                 ("lock", "replies", "optout", "session", "rate", "rate:notice", WHATSAPP_WINDOW)]
         args = [token, int(self.ttl.lock * 1000), f"({now - rate_window!r}", whatsapp_seconds,
                 repr(now), sid or "", repr(now - self.ttl.seen)]
-        result, *results = self._wire.send([
-            ("EVALSHA", self._begin.sha, len(keys), *keys, *args), *along])
-        if isinstance(result, NoScriptError):  # a restarted Redis forgot it: load it again
-            result = self._begin(keys, args)
+        result, *results = self._script(BEGIN, keys, args, along)
         for answer in (result, *results):
             if isinstance(answer, Exception):
                 raise answer
@@ -404,16 +399,23 @@ class Store:
         flat: list[Any] = []
         for name, written, *arguments in writes:
             flat += [len(arguments), name, keys.setdefault(written, len(keys) + 1), *arguments]
-        finish = ("EVALSHA", self._finish.sha, len(keys), *keys, token or b"", int(release),
-                  *flat)
-        [done] = self._wire.send([finish])
-        if isinstance(done, NoScriptError):  # a restarted Redis forgot it: load it again
-            self.redis.script_load(FINISH)
-            [done] = self._wire.send([finish])
+        [done] = self._script(FINISH, list(keys), [token or b"", int(release), *flat])
         if isinstance(done, ResponseError):
             if str(done).startswith("LOCKLOST"):
                 raise LockLost(contact[:8]) from None
             raise done
+
+    def _script(self, script: str, keys: Sequence[str], args: Sequence[Any],
+                along: Sequence[Command] = ()) -> list[Any]:
+        """Run `script` by its SHA with the commands `along`, in one round trip: the replies,
+        errors among them. A Redis that forgot the script (restarted) gets it again, and the
+        script alone is sent again: the commands along have run."""
+        call = ("EVALSHA", _sha(script), len(keys), *keys, *args)
+        replies = self._wire.send([call, *along])
+        if isinstance(replies[0], NoScriptError):
+            self.redis.script_load(script)
+            replies[0] = self._wire.send([call])[0]
+        return replies
 
     def count(self, now: float, fields: Iterable[str], table: str = "stats") -> None:
         pipe = self.redis.pipeline(transaction=False)
@@ -432,6 +434,11 @@ def _seen(entries: Iterable[bytes], sid: str | None) -> list[str] | None:
     prefix = f"{sid} ".encode()
     return next((decode(entry.split(b" ", 2)[2]) for entry in entries
                  if sid and entry.startswith(prefix)), None)
+
+
+@lru_cache(maxsize=4)
+def _sha(script: str) -> str:
+    return hashlib.sha1(script.encode()).hexdigest()
 
 
 def _session(raw: bytes | None) -> dict[str, Any] | None:

@@ -108,6 +108,22 @@ def test_a_commit_that_releases_the_lock_frees_the_contact_for_the_next_turn(red
     assert begun.found.seen == ["hi"]  # the redelivery finds its replies
 
 
+def test_a_redis_that_forgot_its_scripts_still_runs_the_turn_and_its_commands_once(
+        redis_client):
+    """A restarted Redis knows no script: `begin` and `commit` load theirs again, and the
+    commands sent along with `begin` (the global minute's count) run once, not twice."""
+    store = Store(redis_client)
+    along = (("INCR", "sj:{global}:rate:1"),)
+    redis_client.script_flush()
+    begun = store.begin("c1", "SM1", b"one", 0, rate_window=60, along=along)
+    assert begun.locked and begun.along == [1]
+    redis_client.script_flush()
+    store.commit("c1", Change(["hi"], session={"lang": "en"}), 0, "SM1", token=b"one",
+                 release=True)
+    assert redis_client.get("sj:{global}:rate:1") == b"1"
+    assert store.begin("c1", "SM1", b"two", 1, rate_window=60).found.seen == ["hi"]
+
+
 def test_a_session_saved_as_json_by_older_code_loads(redis_client):
     redis_client.set(key("c1", "session"), json.dumps({"lang": "pa", "stage": "asking"}))
     assert Store(redis_client).snapshot("c1", None).session == {"lang": "pa", "stage": "asking"}
