@@ -1,8 +1,9 @@
 """Conditions staff write in YAML, such as `age >= 18 and fpl_pct_2025 <= 200`.
 
 A condition is parsed once with Python's own parser, checked against an allow-list of syntax
-(no attributes, no subscripts, no imports, only the functions below), and compiled into a tree
-of small Python functions. Staff files can therefore never run code.
+(no attributes, no subscripts, no imports, only the functions below), and compiled into one
+Python function written from the checked tree alone (`_Writer`). Staff files can therefore
+never run code of their own.
 
 Values follow two rules, so that a condition never fails on a resident who skipped something:
 - None means "asked and not given" (SKIP, or a question that did not apply). A comparison
@@ -20,7 +21,7 @@ Values follow two rules, so that a condition never fails on a resident who skipp
 from __future__ import annotations
 
 import ast
-import operator
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,217 +80,224 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "max": _extreme(max),
 }
 
-_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-               ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv,
-               ast.Mod: operator.mod}
+# Operators as Python writes them: the compiled source uses them directly.
+_ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+               ast.Mod: "%"}
+_ORDERING = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<="}
+_EQUALITY = {ast.Eq: "==", ast.NotEq: "!=", ast.Is: "is", ast.IsNot: "is not"}
+_MEMBERSHIP = {ast.In: "in", ast.NotIn: "not in"}
 _CONSTANT_NAMES = {"true": True, "false": False, "null": None,
                    "True": True, "False": False, "None": None}
 
 
-def _guarded(compare: Callable[[Any, Any], bool], *, ordering: bool) -> Callable[[Any, Any], Any]:
-    """An ordering (`<`...) or membership (`in`) test: UNKNOWN stays UNKNOWN (an ordering
-    with None is false), and values that cannot be compared are simply not in that order."""
-
-    def pair(left: Any, right: Any) -> Any:
-        if left is UNKNOWN or right is UNKNOWN or (
-                isinstance(right, tuple) and any(item is UNKNOWN for item in right)):
-            return UNKNOWN
-        if ordering and (left is None or right is None):
-            return False
-        try:
-            return compare(left, right)
-        except TypeError:
-            return False
-
-    return pair
+def _has_unknown(value: Any) -> bool:
+    """Whether `value` is UNKNOWN or a tuple holding it (a call's arguments, `x in (a, b)`)."""
+    return value is UNKNOWN or (isinstance(value, tuple) and any(v is UNKNOWN for v in value))
 
 
-def _equality(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
-    def pair(left: Any, right: Any) -> Any:
-        return UNKNOWN if left is UNKNOWN or right is UNKNOWN else compare(left, right)
-
-    return pair
-
-
-# One comparison of two values: ordering with None is false, and UNKNOWN stays UNKNOWN.
-_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    **{op: _guarded(compare, ordering=True) for op, compare in (
-        (ast.Gt, operator.gt), (ast.GtE, operator.ge), (ast.Lt, operator.lt),
-        (ast.LtE, operator.le))},
-    ast.Eq: _equality(operator.eq), ast.NotEq: _equality(operator.ne),
-    ast.Is: _equality(operator.is_), ast.IsNot: _equality(operator.is_not),
-    ast.In: _guarded(lambda a, b: a in b, ordering=False),
-    ast.NotIn: _guarded(lambda a, b: a not in b, ordering=False),
-}
+def _called(name: str, args: tuple[Any, ...]) -> Any:
+    try:
+        return FUNCTIONS[name](*args)
+    except TypeError as error:
+        raise ExpressionError(f"{name}() was called wrongly: {error}") from error
 
 
-def _connective(parts: list[Compiled], *, stops_at: bool) -> Compiled:
-    """`and` (stops_at=False) or `or` (stops_at=True): the first operand whose truth is
-    `stops_at`, else the last; UNKNOWN when the outcome depends on an UNKNOWN operand."""
+class _Writer:
+    """Writes a condition as the body of one Python function over `values`.
 
-    def run(values: Values) -> Any:
-        unknown, last = False, not stops_at
-        for part in parts:
-            value = part(values)
-            if value is UNKNOWN:
-                unknown = True
-            elif bool(value) is stops_at:
-                return value
-            else:
-                last = value
-        return UNKNOWN if unknown else last
+    A tree of small functions, one call per node, cost a fifth of the engine's time: every
+    program's rule runs before each question. Straight-line code over local variables runs
+    the same rules several times faster. The source is made only from the checked tree:
+    names and constants enter it as `repr` literals and operators from the tables above, so
+    a staff file still cannot add code of its own."""
 
-    return run
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.constants: dict[str, Any] = {}
+        self.literals: set[str] = set()  # values written in place: never UNKNOWN
+        self.count = 0
+
+    def temp(self) -> str:
+        self.count += 1
+        return f"_{self.count}"
+
+    def line(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+    def assign(self, depth: int, expression: str) -> str:
+        name = self.temp()
+        self.line(depth, f"{name} = {expression}")
+        return name
+
+    def unknown(self, *values: str, inside: bool = False) -> str:
+        """A test that any of `values` is UNKNOWN (`inside`: or a tuple holding it)."""
+        tests = [f"has_unknown({value})" if inside else f"{value} is U"
+                 for value in values if value not in self.literals]
+        return " or ".join(tests) or "False"
+
+    def missing(self, *values: str) -> str:
+        """A test that any of `values` is None."""
+        tests = ["True" if value == "None" else f"{value} is None"
+                 for value in values if value == "None" or value not in self.literals]
+        return " or ".join(tests) or "False"
+
+    def value(self, node: ast.AST, depth: int) -> str:
+        """Write the statements computing `node`; the name (or literal) of its value."""
+        if isinstance(node, ast.Constant):
+            return self.constant(node.value)
+        if isinstance(node, ast.Name):
+            if node.id in _CONSTANT_NAMES:
+                return self.constant(_CONSTANT_NAMES[node.id])
+            return self.assign(depth, f"get({node.id!r})")
+        if isinstance(node, ast.Tuple | ast.List):
+            items = [self.value(item, depth) for item in node.elts]
+            return self.assign(depth, f"({''.join(item + ', ' for item in items)})")
+        if isinstance(node, ast.BoolOp):
+            return self.connective(node, depth)
+        if isinstance(node, ast.UnaryOp):
+            return self.unary(node, depth)
+        if isinstance(node, ast.BinOp):
+            return self.arithmetic(node, depth)
+        if isinstance(node, ast.Compare):
+            return self.comparison(node, depth)
+        if isinstance(node, ast.IfExp):
+            return self.if_else(node, depth)
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        raise ExpressionError(f"{type(node).__name__} cannot be used in a condition")
+
+    def constant(self, value: Any) -> str:
+        if value is None or isinstance(value, bool | int | str) or (
+                isinstance(value, float) and math.isfinite(value)):
+            literal = repr(value)
+        else:  # inf, nan, complex, bytes: kept by name
+            literal = f"_k{len(self.constants)}"
+            self.constants[literal] = value
+        self.literals.add(literal)
+        return literal
+
+    def connective(self, node: ast.BoolOp, depth: int) -> str:
+        """`and` / `or`: the first operand whose truth stops it, else the last; UNKNOWN when
+        the outcome depends on an UNKNOWN operand."""
+        stops = isinstance(node.op, ast.Or)
+        result, unknown, done = self.temp(), self.temp(), self.temp()
+        self.line(depth, f"{result}, {unknown}, {done} = {not stops!r}, False, False")
+        for position, part in enumerate(node.values):
+            inner = depth + 1 if position else depth
+            if position:
+                self.line(depth, f"if not {done}:")
+            value = self.value(part, inner)
+            self.line(inner, f"if {self.unknown(value)}:")
+            self.line(inner + 1, f"{unknown} = True")
+            self.line(inner, f"elif {'' if stops else 'not '}{value}:")
+            self.line(inner + 1, f"{result}, {done} = {value}, True")
+            self.line(inner, "else:")
+            self.line(inner + 1, f"{result} = {value}")
+        self.line(depth, f"if not {done} and {unknown}:")
+        self.line(depth + 1, f"{result} = U")
+        return result
+
+    def unary(self, node: ast.UnaryOp, depth: int) -> str:
+        operand = self.value(node.operand, depth)
+        if isinstance(node.op, ast.Not):
+            return self.assign(depth, f"U if {self.unknown(operand)} else not {operand}")
+        sign = "-" if isinstance(node.op, ast.USub) else "+"
+        return self.guarded(depth, [(f"{self.unknown(operand)} or {self.missing(operand)}",
+                                     operand)], f"{sign}{operand}", "TypeError", "None")
+
+    def arithmetic(self, node: ast.BinOp, depth: int) -> str:
+        left, right = self.value(node.left, depth), self.value(node.right, depth)
+        return self.guarded(depth, [(self.unknown(left, right), "U"),
+                                    (self.missing(left, right), "None")],
+                            f"{left} {_ARITHMETIC[type(node.op)]} {right}",
+                            "(TypeError, ArithmeticError)", "None")
+
+    def guarded(self, depth: int, cases: list[tuple[str, str]], otherwise: str, errors: str,
+                failed: str) -> str:
+        """The first case's value whose test holds, else `otherwise`, or `failed` if that
+        raises `errors`."""
+        result = self.temp()
+        for position, (test, value) in enumerate(cases):
+            self.line(depth, f"{'elif' if position else 'if'} {test}:")
+            self.line(depth + 1, f"{result} = {value}")
+        self.line(depth, "else:")
+        self.line(depth + 1, "try:")
+        self.line(depth + 2, f"{result} = {otherwise}")
+        self.line(depth + 1, f"except {errors}:")
+        self.line(depth + 2, f"{result} = {failed}")
+        return result
+
+    def compare(self, depth: int, op: ast.cmpop, left: str, right: str) -> str:
+        """One comparison: an ordering with None is false, values that cannot be compared are
+        not in that order (nor one in the other), and UNKNOWN stays UNKNOWN."""
+        if type(op) in _EQUALITY:
+            if type(op) in (ast.Is, ast.IsNot):  # `x is 5` would draw a SyntaxWarning
+                left, right = (self.assign(depth, side) if side in self.literals
+                               and side not in ("None", "True", "False") else side
+                               for side in (left, right))
+            return self.assign(depth, f"U if {self.unknown(left, right)} "
+                                      f"else {left} {_EQUALITY[type(op)]} {right}")
+        unknown = f"{self.unknown(left)} or {self.unknown(right, inside=True)}"
+        if type(op) in _MEMBERSHIP:
+            return self.guarded(depth, [(unknown, "U")],
+                                f"{left} {_MEMBERSHIP[type(op)]} {right}", "TypeError", "False")
+        return self.guarded(depth, [(unknown, "U"), (self.missing(left, right), "False")],
+                            f"{left} {_ORDERING[type(op)]} {right}", "TypeError", "False")
+
+    def comparison(self, node: ast.Compare, depth: int) -> str:
+        left = self.value(node.left, depth)
+        if len(node.ops) == 1:  # the usual `age <= 24`
+            return self.compare(depth, node.ops[0], left, self.value(node.comparators[0], depth))
+        # A chain `a < b < c`: false at the first false link, later operands not read.
+        result, unknown, done = self.temp(), self.temp(), self.temp()
+        self.line(depth, f"{result}, {unknown}, {done} = True, False, False")
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            self.line(depth, f"if not {done}:")
+            right = self.value(comparator, depth + 1)
+            outcome = self.compare(depth + 1, op, left, right)
+            self.line(depth + 1, f"if {outcome} is U:")
+            self.line(depth + 2, f"{unknown} = True")
+            self.line(depth + 1, f"elif not {outcome}:")
+            self.line(depth + 2, f"{result}, {done} = False, True")
+            left = right if right in self.literals else self.assign(depth + 1, right)
+        self.line(depth, f"if not {done} and {unknown}:")
+        self.line(depth + 1, f"{result} = U")
+        return result
+
+    def if_else(self, node: ast.IfExp, depth: int) -> str:
+        """`a if test else b`; with the test UNKNOWN, the branches' value if they agree."""
+        test, result = self.value(node.test, depth), self.temp()
+        self.line(depth, f"if {self.unknown(test)}:")
+        body, orelse = self.value(node.body, depth + 1), self.value(node.orelse, depth + 1)
+        self.line(depth + 1, f"{result} = U if {self.unknown(body, orelse)} or "
+                             f"not ({body} == {orelse}) else {body}")
+        self.line(depth, f"elif {test}:")
+        self.line(depth + 1, f"{result} = {self.value(node.body, depth + 1)}")
+        self.line(depth, "else:")
+        self.line(depth + 1, f"{result} = {self.value(node.orelse, depth + 1)}")
+        return result
+
+    def call(self, node: ast.Call, depth: int) -> str:
+        name = node.func.id  # type: ignore[attr-defined]  # parse() allows only named functions
+        args = [self.value(argument, depth) for argument in node.args]
+        packed = f"({''.join(arg + ', ' for arg in args)})"
+        return self.assign(depth, f"U if {self.unknown(*args, inside=True)} "
+                                  f"else called({name!r}, {packed})")
 
 
-def _compile(node: ast.AST) -> Compiled:
-    if isinstance(node, ast.Expression):
-        return _compile(node.body)
-    if isinstance(node, ast.Constant):
-        constant = node.value
-        return lambda values: constant
-    if isinstance(node, ast.Name):
-        name = node.id
-        if name in _CONSTANT_NAMES:
-            constant = _CONSTANT_NAMES[name]
-            return lambda values: constant
-        return lambda values: values.get(name)
-    if isinstance(node, ast.Tuple | ast.List):
-        items = [_compile(item) for item in node.elts]
-        return lambda values: tuple(item(values) for item in items)
-    if isinstance(node, ast.BoolOp):
-        parts = [_compile(value) for value in node.values]
-        return _connective(parts, stops_at=isinstance(node.op, ast.Or))
-    if isinstance(node, ast.UnaryOp):
-        return _unary(node)
-    if isinstance(node, ast.BinOp):
-        return _binary(node)
-    if isinstance(node, ast.Compare):
-        return _comparison(node)
-    if isinstance(node, ast.IfExp):
-        return _if_else(node)
-    if isinstance(node, ast.Call):
-        return _call(node)
-    raise ExpressionError(f"{type(node).__name__} cannot be used in a condition")
-
-
-def _unary(node: ast.UnaryOp) -> Compiled:
-    operand = _compile(node.operand)
-    if isinstance(node.op, ast.Not):
-        return lambda values: (value if (value := operand(values)) is UNKNOWN else not value)
-    negate = isinstance(node.op, ast.USub)
-
-    def sign(values: Values) -> Any:
-        value = operand(values)
-        if value is UNKNOWN or value is None:
-            return value
-        try:
-            return -value if negate else +value
-        except TypeError:
-            return None
-
-    return sign
-
-
-def _binary(node: ast.BinOp) -> Compiled:
-    left, right, apply = _compile(node.left), _compile(node.right), _ARITHMETIC[type(node.op)]
-
-    def arithmetic(values: Values) -> Any:
-        a, b = left(values), right(values)
-        if a is UNKNOWN or b is UNKNOWN:
-            return UNKNOWN
-        if a is None or b is None:
-            return None
-        try:
-            return apply(a, b)
-        except (TypeError, ArithmeticError):
-            return None
-
-    return arithmetic
-
-
-def _comparison(node: ast.Compare) -> Compiled:
-    operands = [_compile(node.left), *(_compile(item) for item in node.comparators)]
-    pairs = [_COMPARE[type(op)] for op in node.ops]
-    if len(pairs) == 1:  # the usual `age <= 24`: no loop
-        return _one_comparison(node.left, node.comparators[0], pairs[0],
-                               operands[0], operands[1])
-
-    def chain(values: Values) -> Any:
-        unknown = False
-        left = operands[0](values)
-        for pair, operand in zip(pairs, operands[1:], strict=True):
-            right = operand(values)
-            outcome = pair(left, right)
-            if outcome is UNKNOWN:
-                unknown = True
-            elif not outcome:
-                return False
-            left = right
-        return UNKNOWN if unknown else True
-
-    return chain
-
-
-def _one_comparison(left_node: ast.expr, right_node: ast.expr,
-                    pair: Callable[[Any, Any], Any], left: Compiled, right: Compiled) -> Compiled:
-    """`a <= b`; when a side is a name or a constant it is read in place, not through a
-    function of its own (a rule's comparisons run for every program before each question)."""
-    name, constant = _name(left_node), _constant(right_node)
-    if name is not None and constant is not None:  # `age <= 24`
-        value = constant[0]
-        return lambda values: pair(values.get(name), value)
-    other = _name(right_node)
-    if name is not None and other is not None:  # `annual_income <= care_income_limit`
-        return lambda values: pair(values.get(name), values.get(other))
-    return lambda values: pair(left(values), right(values))
-
-
-def _name(node: ast.expr) -> str | None:
-    """The name a node reads, if it is a plain name (not `true`, `null`...)."""
-    is_name = isinstance(node, ast.Name) and node.id not in _CONSTANT_NAMES
-    return node.id if is_name else None
-
-
-def _constant(node: ast.expr) -> tuple[Any] | None:
-    """(value,) when a node is a constant, `true` and `null` included."""
-    if isinstance(node, ast.Constant):
-        return (node.value,)
-    if isinstance(node, ast.Name) and node.id in _CONSTANT_NAMES:
-        return (_CONSTANT_NAMES[node.id],)
-    return None
-
-
-def _if_else(node: ast.IfExp) -> Compiled:
-    test, body, orelse = _compile(node.test), _compile(node.body), _compile(node.orelse)
-
-    def choose(values: Values) -> Any:
-        condition = test(values)
-        if condition is not UNKNOWN:
-            return body(values) if condition else orelse(values)
-        when_true, when_false = body(values), orelse(values)
-        same = when_true is not UNKNOWN and when_false is not UNKNOWN and when_true == when_false
-        return when_true if same else UNKNOWN
-
-    return choose
-
-
-def _call(node: ast.Call) -> Compiled:
-    name = node.func.id  # type: ignore[attr-defined]  # parse() allows only named functions
-    function = FUNCTIONS[name]
-    arguments = [_compile(argument) for argument in node.args]
-
-    def call(values: Values) -> Any:
-        args = [argument(values) for argument in arguments]
-        flat = [a for arg in args for a in (arg if isinstance(arg, tuple) else (arg,))]
-        if any(arg is UNKNOWN for arg in flat):
-            return UNKNOWN
-        try:
-            return function(*args)
-        except TypeError as error:
-            raise ExpressionError(f"{name}() was called wrongly: {error}") from error
-
-    return call
+def _compile(tree: ast.Expression, text: str) -> Compiled:
+    """The condition as one Python function of `values` (see `_Writer`)."""
+    writer = _Writer()
+    result = writer.value(tree.body, 1)
+    source = "\n".join(["def condition(values):", "    get = values.get", *writer.lines,
+                        f"    return {result}"])
+    namespace = {"U": UNKNOWN, "has_unknown": _has_unknown, "called": _called,
+                 **writer.constants}
+    try:
+        exec(compile(source, f"<condition {text!r}>", "exec"), namespace)
+    except (SyntaxError, RecursionError, MemoryError) as error:  # nested past Python's limits
+        raise ExpressionError(f"the condition '{text}' is nested too deeply") from error
+    return namespace["condition"]
 
 
 @dataclass(frozen=True)
@@ -355,7 +363,7 @@ def parse(source: str | bool | int | float) -> Expression:
         if isinstance(node, ast.Name) and node.id not in FUNCTIONS
         and node.id not in _CONSTANT_NAMES
     )
-    return Expression(text, tree, names, _compile(tree))
+    return Expression(text, tree, names, _compile(tree, text))
 
 
 def names_used(expressions: Iterable[Expression]) -> set[str]:
