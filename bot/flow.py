@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -176,10 +177,20 @@ class Flow:
         return next((c for c in self.checks if c.id == check_id), None)
 
     def question(self, question_id: str) -> Question | None:
-        return next((q for q in self.questions if q.id == question_id), None)
+        return self._by_id.get(question_id)
 
     def position(self, question_id: str) -> int:
-        return next(i for i, q in enumerate(self.questions) if q.id == question_id)
+        return self._positions[question_id]
+
+    # Looked up many times a turn (bot/relevance.py walks the questions before each one):
+    # worked out once per flow.
+    @cached_property
+    def _by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in reversed(self.questions)}  # the first of an id wins
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {q.id: i for i, q in reversed(list(enumerate(self.questions)))}
 
     @property
     def first(self) -> Question:
@@ -211,16 +222,22 @@ class Flow:
 
     def recorded(self, question: Question) -> frozenset[str]:
         """The answers `question` records: its own, and those its choices set."""
-        return frozenset({question.id}.union(*(choice.sets for choice in question.choices)))
+        if self._by_id.get(question.id) is question:
+            return self._recorded[question.id]
+        return _recorded(question)
 
-    @property
-    def answer_ids(self) -> set[str]:
+    @cached_property
+    def _recorded(self) -> dict[str, frozenset[str]]:
+        return {q.id: _recorded(q) for q in reversed(self.questions)}
+
+    @cached_property
+    def answer_ids(self) -> frozenset[str]:
         """Every answer the flow can record, including those a choice `sets`."""
-        ids = {q.id for q in self.questions}
-        for question in self.questions:
-            for choice in question.choices:
-                ids.update(choice.sets)
-        return ids
+        return frozenset().union(*(_recorded(q) for q in self.questions))
+
+
+def _recorded(question: Question) -> frozenset[str]:
+    return frozenset({question.id}.union(*(choice.sets for choice in question.choices)))
 
 
 def applies(question: Question, facts: Mapping[str, Any]) -> bool:

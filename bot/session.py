@@ -126,13 +126,16 @@ _DICTIONARIES: dict[int, bytes] = {
 }
 ENCODING = 1
 _RAW_DEFLATE = -15  # zlib's wbits for DEFLATE without zlib's header and checksum
+# Made once: `json.dumps` and `json.loads` with options build a new encoder or decoder per call.
+_JSON_OUT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_JSON_IN = json.JSONDecoder()
 
 
 def encode(value: Any) -> bytes:
     """`value` (a session, or any JSON value) as Redis keeps it: the encoding's byte, then its
     compressed JSON."""
     packer = zlib.compressobj(9, zlib.DEFLATED, _RAW_DEFLATE, zdict=_DICTIONARIES[ENCODING])
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    text = _JSON_OUT.encode(value).encode()
     return bytes((ENCODING,)) + packer.compress(text) + packer.flush()
 
 
@@ -141,4 +144,4 @@ def decode(raw: bytes) -> Any:
     if raw[:1] == b"{":
         return json.loads(raw)
     unpacker = zlib.decompressobj(_RAW_DEFLATE, zdict=_DICTIONARIES[raw[0]])
-    return json.loads(unpacker.decompress(raw[1:]) + unpacker.flush())
+    return _JSON_IN.decode((unpacker.decompress(raw[1:]) + unpacker.flush()).decode())

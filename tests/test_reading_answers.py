@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+from babel.numbers import format_currency
 
 from bot.flow import Flow
 from bot.questions import Context, reader_for
+from bot.questions.money import format_money
 
 
 def read(flow: Flow, question_id: str, text: str, lang: str = "en"):
@@ -57,6 +61,15 @@ def test_money_per_week_or_year_becomes_per_month_and_is_read_back(flow, text, d
     assert reading.value == dollars
     assert reading.note == "understood_money"
     assert reading.note_params == {"amount": f"${dollars:,}"}
+
+
+def test_dollars_are_written_as_babel_writes_them_for_en_us_whole_dollars():
+    amounts = [0, 1, 999, 1000, 1200, 12345, 999999, 1000000, 123456789, -5, -1200,
+               *(Decimal(text) for text in ("0.5", "1.5", "2.5", "1199.49", "1200.5", "1201.5",
+                                            "-2.5", "1234567.5", "0.49"))]
+    for amount in amounts:
+        assert format_money(amount) == format_currency(
+            amount, "USD", locale="en_US", format="¤#,##0", currency_digits=False), amount
 
 
 def test_pay_per_hour_without_hours_asks_for_the_hours(flow):
