@@ -13,6 +13,7 @@ from selenium.webdriver.common.by import By
 from bot.cli import main
 from bot.serve import local_account
 from bot.web.staff.accounts import AccountsError, check, make_hash, parse_accounts
+from bot.web.staff.auth import StaffSessions
 
 pytest_plugins = ["redis_server", "browser"]
 
@@ -119,6 +120,20 @@ def test_a_form_without_its_csrf_token_is_refused(app):
 def test_twilio_routes_stay_signed_by_twilio_not_by_csrf(app):
     response = app.test_client().post("/twilio/messages", data={"Body": "hi"})
     assert response.status_code == 403  # the signature check, not a CSRF 400
+
+
+def test_only_a_request_with_the_staff_cookie_pays_for_checking_its_signature(app, monkeypatch):
+    built = []
+    signer = StaffSessions.get_signing_serializer
+    monkeypatch.setattr(StaffSessions, "get_signing_serializer",
+                        lambda self, app: built.append(1) or signer(self, app))
+    app.test_client().post("/twilio/messages", data={"Body": "hi"})
+    assert built == []  # a Twilio web hook never brings the cookie
+    client = signed_in(app)
+    assert client.get("/staff/flow").status_code == 200 and built
+    forged = app.test_client()
+    forged.set_cookie("staff", client.get_cookie("staff").value[:-2] + "xx")
+    assert forged.get("/staff/flow").status_code == 302  # a cookie whose signature fails
 
 
 def test_a_wrong_password_is_refused_and_the_sixth_try_waits(app):
