@@ -97,12 +97,24 @@ def results_turn(phone: Phone) -> tuple[int, list[str]]:
 
 
 @pytest.mark.redis_server
-def test_the_results_turn_queues_its_follow_ups_in_four_more_round_trips(counted, content):
-    """Begin and commit as any turn; then, the lock still held, the jobs for later and the
-    estimate's place in line in one pipeline, RQ's scheduled-jobs registry, the estimate
-    drain; and the lock's release."""
+def test_the_results_turn_queues_its_follow_ups_in_three_more_round_trips(counted, content):
+    """Begin and commit as any turn; then, the lock still held, the jobs for later (with
+    their places in RQ's scheduled-jobs registry) and the estimate's place in line in one
+    pipeline, the estimate drain; and the lock's release."""
     app = make_app(counted, content)
     Phone(app, number="+14085550199").screen_to_results()  # scripts loaded, Redis version read
     counted.delete("sj:estimates:drain")  # that drain ran: this turn queues the next
     trips, said = results_turn(Phone(app))
-    assert said and trips == 2 + 4
+    assert said and trips == 2 + 3
+
+
+@pytest.mark.redis_server
+def test_the_first_message_schedules_its_nudge_in_two_more_round_trips(counted, content):
+    """The nudge for a screening left unfinished: its job and its place in the scheduled-jobs
+    registry in one pipeline, then the lock's release."""
+    app = make_app(counted, content)
+    Phone(app, number="+14085550199").screen_to_results()  # scripts loaded, Redis version read
+    scheduled = counted.zcard("rq:scheduled:outbound")
+    trips, said = round_trips(Phone(app), "hello")
+    assert said and trips == 2 + 2
+    assert counted.zcard("rq:scheduled:outbound") == scheduled + 1

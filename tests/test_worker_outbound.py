@@ -49,7 +49,7 @@ from worker.admin import retry_failed
 from worker.callbacks import FAILURES
 from worker.outbound import enqueue_message
 from worker.port import cancel_jobs
-from worker.queues import OUTBOUND, queue
+from worker.queues import OUTBOUND, queue, schedule
 from worker.quiet import QuietHours
 from worker.settings import Settings, Timing
 
@@ -375,6 +375,32 @@ def test_a_message_due_at_night_is_scheduled_for_the_morning(redis, worker_env, 
     later = datetime(2030, 1, 18, 22, tzinfo=CITY)  # a reminder due at 22:00 in three days
     job = enqueue_message(redis, recipient(), "Reminder", "m2", at=later)
     assert scheduled_for(redis, job) == datetime(2030, 1, 19, 8, tzinfo=CITY)
+
+
+def test_a_job_scheduled_in_a_pipeline_is_the_job_rqs_enqueue_at_makes(redis):
+    """worker/queues.py `schedule` writes every part in the caller's pipeline, where RQ's own
+    writes the registry apart: the stored job and its registry score must not differ."""
+    due = datetime(2030, 1, 16, 8, 0, 30, 500000, tzinfo=CITY)
+    options = {"description": "send m", "job_timeout": 30, "result_ttl": 0,
+               "failure_ttl": 60, "meta": {"contact": "c0ffee00"}}
+    outbound_queue = queue(OUTBOUND, redis)
+    made = {}
+    for job_id in ("by-rq", "by-us"):
+        if job_id == "by-rq":
+            outbound_queue.enqueue_at(due, outbound.send_message, "c", "s", "sms", "Hi", "m",
+                                      job_id=job_id, **options)
+        else:
+            pipe = redis.pipeline()
+            schedule(outbound_queue, due, pipe, outbound.send_message, "c", "s", "sms", "Hi",
+                     "m", job_id=job_id, **options)
+            assert not redis.exists(f"rq:job:{job_id}")  # nothing written before execute
+            pipe.execute()
+        stored = redis.hgetall(f"rq:job:{job_id}")
+        made[job_id] = ({k: v for k, v in stored.items() if k not in (b"created_at",)},
+                        redis.zscore("rq:scheduled:outbound", job_id))
+    assert made["by-rq"] == made["by-us"]
+    assert Job.fetch("by-us", connection=redis).get_status() == JobStatus.SCHEDULED
+    assert redis.sismember("rq:queues", b"rq:queue:outbound")
 
 
 def test_the_web_side_queues_with_its_apps_quiet_hours_and_retention_not_the_environment(

@@ -31,7 +31,7 @@ from bot.store import Change, Store, key
 from worker import followups, outbound
 from worker.callbacks import on_failure
 from worker.outbound import FAILURE_TTL, Recipient, enqueue_message, note_job
-from worker.queues import OUTBOUND, queue
+from worker.queues import OUTBOUND, queue, schedule
 from worker.settings import Settings, Timing
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,11 @@ def enqueue_check_in(connection: Redis, to: Recipient, data: dict[str, Any], job
         due = timing.quiet_hours.next_allowed(due)
     note_job(connection, to.contact, job_id, timing.ttl.retention + round(due.timestamp() - now),
              pipeline)
-    return queue(OUTBOUND, connection).enqueue_at(
-        due, check_in, to.contact, to.sealed, to.channel, data, job_id=job_id,
-        description=f"check-in {data['kind']}", result_ttl=0, failure_ttl=FAILURE_TTL,
-        on_failure=Callback(on_failure), meta={"contact": to.contact[:8]}, pipeline=pipeline)
+    return schedule(
+        queue(OUTBOUND, connection), due, pipeline, check_in, to.contact, to.sealed,
+        to.channel, data, job_id=job_id, description=f"check-in {data['kind']}", result_ttl=0,
+        failure_ttl=FAILURE_TTL, on_failure=Callback(on_failure),
+        meta={"contact": to.contact[:8]})
 
 
 def check_in(contact: str, sealed: str, channel: str, data: dict[str, Any]) -> str | Retry:

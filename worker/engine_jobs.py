@@ -31,10 +31,10 @@ def enqueue(connection: Redis, content: Content, secret: bytes, address: str,
     """Queue the turn's jobs; `turn_id` (the MessageSid) makes their ids, so a redelivered
     message cannot queue them twice. The web process passes `timing` from its app's config
     (`Timing.from_config(app.config)`): its quiet hours and retention, not the environment's.
-    The writes of the jobs for later and of the estimate's place in line leave in one
-    MULTI/EXEC (RQ's scheduled-jobs registry writes apart): the results turn costs four
-    round trips more than an answer, not nine, and a full Redis refuses a job and the note
-    that lets a STOP find it together."""
+    The writes of the jobs for later (their places in RQ's scheduled-jobs registry too,
+    worker/queues.py `schedule`) and of the estimate's place in line leave in one
+    MULTI/EXEC: the results turn costs three round trips more than an answer, not nine, and
+    a full Redis refuses a job and the note that lets a STOP find it together."""
     to = Recipient.of(secret, address)
     pipe = connection.pipeline()
     claim = None

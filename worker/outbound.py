@@ -39,7 +39,7 @@ from bot.store import Store, contact_id, key
 from worker import throughput
 from worker.callbacks import on_failure
 from worker.delivery import Failure, Outgoing, deliver, explain
-from worker.queues import OUTBOUND, queue
+from worker.queues import OUTBOUND, queue, schedule
 from worker.settings import Settings, Timing
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def enqueue_message(connection: Redis, to: Recipient, body: str, message_id: str
                "on_failure": Callback(on_failure), "meta": {"contact": to.contact[:8]}}
     outbound = queue(OUTBOUND, connection)
     if when > moment:
-        return outbound.enqueue_at(when, send_message, *args, **options, pipeline=pipeline)
+        return schedule(outbound, when, pipeline, send_message, *args, **options)
     return outbound.enqueue(send_message, *args, **options)
 
 
