@@ -29,6 +29,17 @@ def test_a_request_signed_like_twilio_is_answered(app):
     assert replies(response)
 
 
+@pytest.mark.parametrize("query", ["?campaign=flyer-7", "?campaign=caf%C3%A9&n=1%202",
+                                   "?campaign=café"])
+def test_a_url_with_a_query_is_checked_as_twilio_signed_it(app, query):
+    """Tried first as the parts came (one HMAC), then as Werkzeug writes the URL."""
+    form = Phone(app).form("hello")
+    for signed, accepted in ((WEBHOOK_URL + query, True), (WEBHOOK_URL + "?other=1", False)):
+        response = post(app, form, {"X-Twilio-Signature": sign(signed, form)},
+                        path="/twilio/messages" + query)
+        assert (response.status_code == 200) is accepted, signed
+
+
 def test_a_missing_signature_is_refused(app):
     assert post(app, Phone(app).form("hello"), {}).status_code == 403
 

@@ -46,9 +46,10 @@ def signed(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def signature_is_valid() -> bool:
-    """Twilio's own validator, built once per secret. The URL as this app rebuilt it is tried
-    first: one HMAC for a good request, where `validate` always computes two (the URL with and
-    without its port, as Twilio may sign either); it still decides every other case."""
+    """Twilio's own validator, built once per secret. The URL as this app put it together is
+    tried first: one HMAC for a good request, where `validate` always computes two (the URL
+    with and without its port, as Twilio may sign either); `validate`, given the URL exactly
+    as Werkzeug writes it, still decides every other case."""
     config = current_app.config
     signature = request.headers.get(SIGNATURE_HEADER)
     if not signature or not config.get("TWILIO_AUTH_TOKEN"):
@@ -60,14 +61,14 @@ def signature_is_valid() -> bool:
         secret = config["TWILIO_AUTH_TOKEN"]
     if not secret or None in request.form:  # a multipart part named "\r" has no name; the
         return False  # validator would raise sorting it, and Twilio never sends one
-    validator, url = _validator(secret), signed_url()
+    validator = _validator(secret)
     algorithm = get_signature_algorithm(settings)
     try:
-        expected = validator.compute_signature(url, request.form, algorithm)
+        expected = validator.compute_signature(signed_url(exact=False), request.form, algorithm)
     except ValueError:  # an algorithm the library does not know: `validate` says so
         expected = ""
     return hmac.compare_digest(expected.encode(), signature.encode()) or validator.validate(
-        url, request.form, signature, algorithm=algorithm)
+        signed_url(), request.form, signature, algorithm=algorithm)
 
 
 @lru_cache(maxsize=16)
@@ -75,11 +76,18 @@ def _validator(secret: str) -> RequestValidator:
     return RequestValidator(secret)
 
 
-def signed_url() -> str:
-    """The URL Twilio signed: PUBLIC_URL + the path and query this app received."""
+def signed_url(exact: bool = True) -> str:
+    """The URL Twilio signed: PUBLIC_URL + the path and query this app received.
+
+    Without PUBLIC_URL it is the URL as this app received it. Werkzeug's `request.url`
+    writes it exactly (quoting, IRI) at a twentieth of a turn; `exact=False` puts the parts
+    together as they came, which is the same text for the plain URLs Twilio is given, and is
+    tried first."""
     public = current_app.config.get("PUBLIC_URL")
     if not public:
-        return request.url
+        if exact:
+            return request.url
+        public = f"{request.scheme}://{request.host}"
     query = request.query_string.decode("latin-1")
     return public.rstrip("/") + request.script_root + request.path + (f"?{query}" if query else "")
 
