@@ -258,14 +258,18 @@ class Rules:
         inputs = self.inputs
         unknown = {name for name, value in values.items() if value is UNKNOWN}
 
+        def blocked(name: str) -> bool:
+            """Whether `name` is computed from an answer not given yet: then it is UNKNOWN."""
+            if unknown.isdisjoint(inputs[name]):
+                return False
+            values[name] = UNKNOWN
+            unknown.add(name)
+            return True
+
         def fill(name: str, compute: Callable[..., Any], *args: Any) -> None:
             """Compute `name` unless given; UNKNOWN when what it is computed from is."""
-            if values.get(name) is None:
-                if unknown and not unknown.isdisjoint(inputs[name]):
-                    values[name] = UNKNOWN
-                    unknown.add(name)
-                else:
-                    values[name] = compute(*args)
+            if values.get(name) is None and not (unknown and blocked(name)):
+                values[name] = compute(*args)
 
         size = _household_size(values.get("household_size"))
         fill(COUNTY, lambda: in_home_county(_zip_text(values.get("zip"))))
@@ -275,8 +279,9 @@ class Rules:
         for guideline in self.guidelines:
             fill(guideline.name, lambda g=guideline: _percent(values, g, size))
         limits = self._limit_values(on or san_jose_date(), size, values.get("pregnant") is True)
-        for name in limits:
-            fill(name, limits.__getitem__, name)
+        for name, value in limits.items():  # worked out already: no `fill` call each
+            if values.get(name) is None and not (unknown and blocked(name)):
+                values[name] = value
         for item in self.derived:  # the evaluator itself carries UNKNOWN through
             if values.get(item.name) is None:
                 values[item.name] = _evaluate(item.expression, values)

@@ -9,6 +9,7 @@ understands people named ("me and my 2 kids" is 3).
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from bot.flow import Question
 from bot.questions import Context, Reading
@@ -78,13 +79,10 @@ def _people(text: str, context: Context) -> int | None:
     in it is the answer)."""
     if matches_phrase(text, context.words_for("just_me")):
         return 1
-    phrases = sorted(
-        ((kind, tuple(words(phrase))) for kind in COUNTED
-         for phrase in context.words_for(kind) if words(phrase)),
-        key=lambda item: -len(item[1]))
+    phrases = _counted(tuple((kind, context.words_for(kind)) for kind in COUNTED))
     tokens = _without_classifiers(words(read_numbers(text, context).text), context,
                                   {phrase[0] for _, phrase in phrases})
-    me_and = {tuple(words(phrase)) for phrase in context.words_for("me_and")} - {()}
+    me_and = _phrase_words(context.words_for("me_and"))
     claimed = [False] * len(tokens)
     count, named = 1, False  # the question counts the resident, named or not
     for kind, phrase in phrases:
@@ -110,7 +108,20 @@ def _people(text: str, context: Context) -> int | None:
     return count
 
 
-def _me_and_a_number(tokens: list[str], me_and: set[tuple[str, ...]]) -> int | None:
+@lru_cache(maxsize=64)
+def _counted(tables: tuple[tuple[str, tuple[str, ...]], ...]) -> list[tuple[str, tuple[str, ...]]]:
+    """Each counting phrase's words with its kind, longest first: split once per language,
+    not at every reply."""
+    return sorted(((kind, tuple(words(phrase))) for kind, phrases in tables
+                   for phrase in phrases if words(phrase)), key=lambda item: -len(item[1]))
+
+
+@lru_cache(maxsize=64)
+def _phrase_words(phrases: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    return frozenset(tuple(words(phrase)) for phrase in phrases) - {()}
+
+
+def _me_and_a_number(tokens: list[str], me_and: frozenset[tuple[str, ...]]) -> int | None:
     """ "me and 2", "yo y 3": the resident and that many others; None for anything else."""
     last = ascii_digits(tokens[-1]) if tokens else ""
     if last.isdigit() and _after_me_and(tokens[:-1], me_and):
@@ -118,7 +129,7 @@ def _me_and_a_number(tokens: list[str], me_and: set[tuple[str, ...]]) -> int | N
     return None
 
 
-def _after_me_and(tokens: list[str], me_and: set[tuple[str, ...]]) -> bool:
+def _after_me_and(tokens: list[str], me_and: frozenset[tuple[str, ...]]) -> bool:
     """Whether the words end with the resident joined to others: "me and", "yo y"."""
     return any(len(tokens) >= len(phrase) and tuple(tokens[-len(phrase):]) == phrase
                for phrase in me_and)
