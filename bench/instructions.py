@@ -1,0 +1,147 @@
+"""A turn's cost in CPU instructions, against the bare GET/SET route's: a figure this shared,
+noisy machine cannot move.
+
+Wall-clock ratios on these 2 cores swing by a fifth between runs minutes apart
+(docs/benchmarks.md). Valgrind's callgrind counts the instructions the Python process runs
+instead, the same on every run: whole signed screenings through Flask's test client (the
+signature, both Redis round trips from the client's side, the engine, TwiML, the log line)
+and as many bare GET/SET requests. Each count is the difference between a run of `--requests`
+screenings and one of 2, so start-up and loading cancel out; PYTHONHASHSEED is fixed. Redis's
+own work is not counted (another process): `bench/load.py` counts it. Needs `valgrind`.
+
+    .venv/bin/python bench/instructions.py [--screenings 12] [--before DIR --before-name NAME]
+                                           [--write docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlencode
+
+HERE = Path(__file__).resolve().parent
+SECTION = "## Instructions a turn runs"
+FEW = 2  # screenings in the run whose count is taken away: start-up, loading, warming up
+TOKEN = "bench-token"
+URL = "http://localhost/twilio/messages"
+
+
+def run(mode: str, screenings: int) -> None:
+    """In the traced process: `screenings` English screenings as signed turns (`turn`) or as
+    many bare requests (`bare`), after one screening of each to warm up."""
+    sys.path.insert(0, str(HERE))
+    from bare import app as bare_app  # bench/bare.py: connects to REDIS_URL on import
+    from redis import Redis
+    from twilio.request_validator import RequestValidator
+    from webhook import SCREENING
+
+    from bot.app import create_app
+
+    validator, sids = RequestValidator(TOKEN), itertools.count(1)
+    app = create_app({
+        "SCREENER_SECRET": "bench", "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": TOKEN, "REDIS": Redis.from_url(os.environ["REDIS_URL"]),
+        "RATE_LIMIT_PER_MINUTE": "1000", "GLOBAL_RATE_LIMIT_PER_MINUTE": "1000000"})
+    client, bare = app.test_client(), bare_app.test_client()
+
+    def post(number: str, body: str) -> None:
+        form = {"MessageSid": f"SM{next(sids):032d}", "From": number, "To": "+14085550000",
+                "Body": body, "NumMedia": "0"}
+        client.post("/twilio/messages", data=urlencode(form).encode(), headers={
+            "X-Twilio-Signature": validator.compute_signature(URL, form),
+            "Content-Type": "application/x-www-form-urlencoded"})
+
+    for body in SCREENING["en"]:
+        post("+14085559999", body)
+        bare.post("/bare")
+    # A full collection over everything loaded costs tens of millions of instructions, and
+    # falls inside one run's count and not the other's: set what is loaded aside first.
+    gc.collect()
+    gc.freeze()
+    for n in range(screenings):
+        for body in SCREENING["en"]:
+            if mode == "turn":
+                post(f"+1408555{n:04d}", body)
+            else:
+                bare.post("/bare")
+
+
+def counted(checkout: Path, mode: str, screenings: int, redis_url: str) -> int:
+    """Instructions of one traced run of `run` with `checkout`'s `bot`."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+         __file__, "--run", mode, str(screenings)],
+        env={**os.environ, "PYTHONPATH": str(checkout.resolve()), "PYTHONHASHSEED": "0",
+             "REDIS_URL": redis_url}, cwd=checkout, capture_output=True, text=True, check=True)
+    return int(re.search(r"Collected : (\d+)", done.stderr)[1])
+
+
+def per_request(checkout: Path, screenings: int, pool: ThreadPoolExecutor) -> dict[str, float]:
+    """Instructions a request, for the turn and the bare route, with `checkout`'s code (the
+    traced runs side by side: a count does not depend on what else runs)."""
+    from webhook import SCREENING
+
+    from bot.redis_embedded import RedisServer
+
+    def count(mode: str, size: int) -> int:
+        with RedisServer() as server:  # a fresh Redis each run: the same lists and keys
+            return counted(checkout, mode, size, server.url)
+
+    runs = {(mode, size): pool.submit(count, mode, size)
+            for mode in ("turn", "bare") for size in (FEW, screenings)}
+    requests = (screenings - FEW) * len(SCREENING["en"])
+    return {mode: (runs[mode, screenings].result() - runs[mode, FEW].result()) / requests
+            for mode in ("turn", "bare")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--screenings", type=int, default=12)
+    parser.add_argument("--before", type=Path, default=None)
+    parser.add_argument("--before-name", default="an earlier commit")
+    parser.add_argument("--write", type=Path, default=None)
+    parser.add_argument("--run", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        run(args.run[0], int(args.run[1]))
+        return
+    sys.path.insert(0, str(HERE))
+    trees = {"now": HERE.parent}
+    if args.before:
+        trees[args.before_name] = args.before
+    rows = []
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        measured = {name: per_request(tree, args.screenings, pool) for name, tree in trees.items()}
+    for name, found in measured.items():
+        rows.append(f"| {name} | {found['bare'] / 1e6:.2f} M | {found['turn'] / 1e6:.2f} M | "
+                    f"{found['turn'] / found['bare']:.2f}× |")
+    command = f".venv/bin/python bench/instructions.py --screenings {args.screenings}"
+    if args.before:
+        command += f" --before DIR --before-name {args.before_name}"
+    table = "\n".join([
+        SECTION, "",
+        f"`{command}` ({date.today().isoformat()}; valgrind's callgrind, the Python process "
+        "only, Redis not counted; PYTHONHASHSEED=0; each figure the difference between "
+        f"{args.screenings} and {FEW} English screenings, so start-up cancels out"
+        + (f"; {args.before_name} is a `git archive` in DIR, catalogs compiled" if args.before
+           else "") + "). Unlike time on this shared machine, these counts repeat within "
+        "about 1% from run to run.", "",
+        "| code | bare GET/SET request | signed turn | turn / bare |", "|---|---|---|---|",
+        *rows])
+    print(table)
+    if args.write:
+        from report import write_section
+
+        write_section(args.write, SECTION, table)
+
+
+if __name__ == "__main__":
+    main()
