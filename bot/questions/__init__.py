@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from bot.flow import Flow, Question
@@ -50,20 +51,14 @@ class Context:
         return self._both(self.choice_words.get(value, {}))
 
     def _both(self, table: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
-        kept = _MERGED.get((id(table), self.lang))
-        if kept is not None and kept[0] is table:  # the same table, not one at a reused id
-            return kept[1]
-        merged = tuple(dict.fromkeys([*table.get(self.lang, ()), *table.get("en", ())]))
-        if len(_MERGED) >= MERGED_KEPT:
-            _MERGED.clear()
-        _MERGED[id(table), self.lang] = (table, merged)
-        return merged
+        return _merged(table.get(self.lang, ()), table.get("en", ()))
 
 
-# A word class's words in a language and English, merged once per table and language rather
-# than at every lookup (a reply looks up a dozen classes). Keeps the table alive beside them.
-_MERGED: dict[tuple[int, str], tuple[Mapping[str, tuple[str, ...]], tuple[str, ...]]] = {}
-MERGED_KEPT = 4096
+@lru_cache(maxsize=4096)
+def _merged(own: tuple[str, ...], english: tuple[str, ...]) -> tuple[str, ...]:
+    """A word class's words in a language, then English, merged once rather than at every
+    lookup (a reply looks up a dozen classes)."""
+    return tuple(dict.fromkeys([*own, *english]))
 
 
 @dataclass(frozen=True)
