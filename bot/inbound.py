@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -250,7 +250,7 @@ class Textline:
         trips for most turns: `begin`, then a commit that also releases the lock. A turn
         with engine jobs releases it only after queueing them (a STOP waits, then finds the
         jobs to cancel)."""
-        token = uuid.uuid4().hex.encode()
+        token = os.urandom(16).hex().encode()
         begun, now, total, waiting = self._begin(contact, message, token)
         found = begun.found
         if not begun.locked:  # a redelivery of a saved turn, while another turn runs
@@ -323,7 +323,7 @@ class Textline:
         resident a follow-up, never the reply."""
         if not jobs:
             return
-        turn_id = message.sid or uuid.uuid4().hex
+        turn_id = message.sid or os.urandom(16).hex()
         try:
             self.jobs.enqueue(message.address, jobs, turn_id, now)
         except Exception:

@@ -64,17 +64,29 @@ class Wire:
 
 
 def pack(commands: Sequence[Command]) -> bytes:
-    """The commands in Redis's protocol (RESP): arrays of bulk strings."""
+    """The commands in Redis's protocol (RESP): arrays of bulk strings. A word's type is
+    tested exactly, commonest first, and its bulk string written in one step: a commit
+    script has sixty words, and this ran a twentieth of a turn."""
     parts: list[bytes] = []
     for command in commands:
         parts.append(b"*%d\r\n" % len(command))
         for word in command:
-            data = _bytes(word, command)
-            parts += (b"$%d\r\n" % len(data), data, b"\r\n")
+            kind = type(word)
+            if kind is str:
+                data = word.encode()
+            elif kind is bytes:
+                data = word
+            elif kind is int:
+                data = b"%d" % word
+            else:
+                data = _bytes(word, command)
+            parts.append(b"$%d\r\n%b\r\n" % (len(data), data))
     return b"".join(parts)
 
 
 def _bytes(word: Word, command: Command) -> bytes:
+    """Any other word: a float as Python writes it back exactly, subclasses of bytes and
+    str as themselves."""
     if isinstance(word, bytes):
         return word
     if isinstance(word, str):

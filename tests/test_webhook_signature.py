@@ -143,3 +143,32 @@ def test_status_callbacks_need_a_signature_too(app):
     url = "http://localhost/twilio/status"
     response = post(app, form, {"X-Twilio-Signature": sign(url, form)}, path="/twilio/status")
     assert response.status_code == 204
+
+
+@pytest.mark.parametrize("body", [
+    b"Body=hello&From=%2B14085550123",
+    b"Body=caf%C3%A9+%C4%91%C3%BAng&MediaUrl0=&MediaUrl0=x",  # repeated, blank
+    "Body=đúng rồi&Note=%ZZ&Bad=%ff".encode(),  # raw UTF-8, a broken and a non-UTF-8 escape
+    b"Body=1%2B1%3D2&Flag&=empty-name",
+])
+def test_twilio_forms_read_the_short_way_equal_werkzeugs(app, body):
+    """`read_form` gives the web hooks exactly the form Werkzeug would parse from the body."""
+    from flask import request
+
+    from bot.web.twilio import read_form
+
+    kinds = {"content_type": "application/x-www-form-urlencoded"}
+    with app.test_request_context("/twilio/messages", method="POST", data=body, **kinds):
+        read_form()
+        short = request.form
+    with app.test_request_context("/twilio/messages", method="POST", data=body, **kinds):
+        assert short == request.form and list(short.items(multi=True)) == list(
+            request.form.items(multi=True))
+
+
+def test_a_signed_form_sent_as_multipart_is_still_read(app):
+    """Twilio never sends one, but another kind of body still goes by `request.form`."""
+    form = Phone(app).form("hello")
+    response = post(app, form, {"X-Twilio-Signature": sign(WEBHOOK_URL, form)},
+                    content_type="multipart/form-data")
+    assert replies(response)

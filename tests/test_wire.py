@@ -21,6 +21,7 @@ pytest_plugins = ["redis_server"]
     ("ZADD", "sj:{a}:rate", 1765000000.25, "1765000000.250000-ab12"),
     ("HINCRBY", "sj:stats:{2026-12-06}", "answered:age", -1),
     ("RPUSH", "list", "đúng ਪੰਜਾਬੀ हिंदी 😀", ""),
+    ("ZADD", "sj:{a}:rate", -0.5, 10**20, 0, "0.1", 0.1, 1e-07),
 ])
 def test_commands_are_packed_byte_for_byte_as_redis_py_packs_them(command):
     assert wire.pack([command]) == b"".join(Connection().pack_command(*command))

@@ -61,10 +61,12 @@ def install(app: Flask) -> None:
 class StaffSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signer built only for a request that brings
     the cookie. Flask builds it for every request, and every Twilio web hook (no cookie ever)
-    paid for it: a fortieth of a turn."""
+    paid for it: a fortieth of a turn. A request whose Cookie header does not even name it
+    is not parsed for cookies at all."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and (self.get_cookie_name(app) not in request.headers.get("Cookie", "")
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
 
