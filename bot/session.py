@@ -129,12 +129,17 @@ _RAW_DEFLATE = -15  # zlib's wbits for DEFLATE without zlib's header and checksu
 # Made once: `json.dumps` and `json.loads` with options build a new encoder or decoder per call.
 _JSON_OUT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _JSON_IN = json.JSONDecoder()
+# The compressor, its dictionary loaded once and copied for each value: loading it cost more
+# than compressing a session. An 8 KB window (wbits 13) and a small hash table (memLevel 2)
+# hold the dictionary and a session, and make the copy cheap; a decoder's larger window reads
+# the stream all the same (tests/test_session.py).
+_PACKER = zlib.compressobj(9, zlib.DEFLATED, -13, 2, zdict=_DICTIONARIES[ENCODING])
 
 
 def encode(value: Any) -> bytes:
     """`value` (a session, or any JSON value) as Redis keeps it: the encoding's byte, then its
     compressed JSON."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, _RAW_DEFLATE, zdict=_DICTIONARIES[ENCODING])
+    packer = _PACKER.copy()
     text = _JSON_OUT.encode(value).encode()
     return bytes((ENCODING,)) + packer.compress(text) + packer.flush()
 

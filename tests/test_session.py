@@ -52,3 +52,22 @@ def test_a_session_saved_as_plain_json_by_older_code_still_loads(content):
 def test_any_json_value_comes_back_as_it_went_in():
     value = [["SM" + "0" * 32, NOW, ["¡Hola! ¿Cuántos años tienes?", "ਤੁਹਾਡੀ ਉਮਰ ਕਿੰਨੀ ਹੈ?"]]]
     assert decode(encode(value)) == value
+
+
+def test_a_value_far_larger_than_the_compressors_window_comes_back_whole():
+    """The compressor keeps an 8 KB window; the decoder's is 32 KB, as older code wrote."""
+    words = [f"answer-{n}-{n * 7919 % 1000}" for n in range(6000)]
+    value = {"trail": words, "again": words[::-1]}
+    assert len(json.dumps(value)) > 100_000
+    assert decode(encode(value)) == value
+
+
+def test_threads_encoding_at_once_each_get_their_own_value_back():
+    """Every encode copies the one loaded compressor: gunicorn's threads share it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    values = [{"answers": {"age": n, "zip": f"95{n:03d}"}, "trail": ["x" * (n % 50)]}
+              for n in range(400)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        kept = list(pool.map(encode, values))
+    assert [decode(raw) for raw in kept] == values
