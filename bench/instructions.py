@@ -3,7 +3,7 @@ noisy machine cannot move.
 
 Wall-clock ratios on these 2 cores swing by a fifth between runs minutes apart
 (docs/benchmarks.md). Valgrind's callgrind counts the instructions the Python process runs
-instead, the same on every run: whole signed screenings through Flask's test client (the
+instead, nearly the same on every run: whole signed screenings through Flask's test client (the
 signature, both Redis round trips from the client's side, the engine, TwiML, the log line)
 and as many bare GET/SET requests. Each count is the difference between a run of `--requests`
 screenings and one of 2, so start-up and loading cancel out; PYTHONHASHSEED is fixed. Redis's
@@ -132,8 +132,12 @@ def main() -> None:
         "only, Redis not counted; PYTHONHASHSEED=0; each figure the difference between "
         f"{args.screenings} and {FEW} English screenings, so start-up cancels out"
         + (f"; {args.before_name} is a `git archive` in DIR, catalogs compiled" if args.before
-           else "") + "). Unlike time on this shared machine, these counts repeat within "
-        "about 1% from run to run.", "",
+           else "") + "). Unlike time on this shared machine, one tree's counts repeat "
+        "within about 2% from run to run. Across trees they do not line up so well: the bare "
+        "route, the same code in every tree, counted 1.08 to 1.28 M in the trees measured on "
+        "2026-12-07 (a tree's whole loaded heap runs in the same process). Read each row's "
+        "turn against its own bare request, and trust a difference between trees only when "
+        "it is well above a tenth of a million.", "",
         "| code | bare GET/SET request | signed turn | turn / bare |", "|---|---|---|---|",
         *rows])
     print(table)
