@@ -150,6 +150,7 @@ def test_status_callbacks_need_a_signature_too(app):
     b"Body=caf%C3%A9+%C4%91%C3%BAng&MediaUrl0=&MediaUrl0=x",  # repeated, blank
     "Body=đúng rồi&Note=%ZZ&Bad=%ff".encode(),  # raw UTF-8, a broken and a non-UTF-8 escape
     b"Body=1%2B1%3D2&Flag&=empty-name",
+    b"Body=caf\xe9&From=%2B14085550123",  # not UTF-8 at all: no form, as Werkzeug reads it
 ])
 def test_twilio_forms_read_the_short_way_equal_werkzeugs(app, body):
     """`read_form` gives the web hooks exactly the form Werkzeug would parse from the body."""
@@ -172,3 +173,9 @@ def test_a_signed_form_sent_as_multipart_is_still_read(app):
     response = post(app, form, {"X-Twilio-Signature": sign(WEBHOOK_URL, form)},
                     content_type="multipart/form-data")
     assert replies(response)
+
+
+def test_an_unsigned_body_that_is_not_utf8_is_refused_not_answered(app):
+    response = post(app, b"Body=caf\xe9&From=%2B14085550123", {"X-Twilio-Signature": "x"},
+                    content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 403

@@ -52,10 +52,14 @@ def read_form() -> None:
     """Twilio's form (always URL-encoded) read the short way: the body, then one `parse_qsl`,
     as Werkzeug's own parser does after building a stream and a parser for it (a thirtieth
     of a turn). The body still comes through Werkzeug's size-limited stream (413 above
-    MAX_CONTENT_LENGTH), and any other kind of body is left to `request.form`."""
+    MAX_CONTENT_LENGTH), a body that is not UTF-8 reads as no form at all, as Werkzeug's
+    does, and any other kind of body is left to `request.form`."""
     if request.mimetype == "application/x-www-form-urlencoded" and "form" not in request.__dict__:
-        items = parse_qsl(request.get_data().decode(), keep_blank_values=True,
-                          errors="werkzeug.url_quote")
+        try:
+            items = parse_qsl(request.get_data().decode(), keep_blank_values=True,
+                              errors="werkzeug.url_quote")
+        except ValueError:  # UnicodeDecodeError: Werkzeug's parser is silent about it too
+            items = []
         request.__dict__["form"] = ImmutableMultiDict(items)  # where `request.form` caches it
 
 
