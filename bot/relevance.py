@@ -71,8 +71,8 @@ class Relevance:
 
     def open_programs(self, answers: Mapping[str, Any], on: date | None = None) -> list[Program]:
         """The programs whose outcome still depends on answers not given yet."""
-        facts = self.rules.facts(self.unknowns(answers), on)  # `truth` is UNKNOWN exactly when:
-        return [p for p in self.rules.programs if p.when.compiled(facts) is UNKNOWN]
+        facts = self.rules.facts(self.unknowns(answers), on)
+        return [p for p in self.rules.programs if p.when.truth(facts) is UNKNOWN]
 
     def open_answers(self, answers: Mapping[str, Any], on: date | None = None) -> frozenset[str]:
         """The answers the results still depend on: those open programs and services read."""

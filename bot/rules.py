@@ -284,10 +284,7 @@ class Rules:
                 values[name] = value
         for item in self.derived:  # the evaluator itself carries UNKNOWN through
             if values.get(item.name) is None:
-                try:  # `_evaluate` written out: two calls fewer for each of twenty values
-                    values[item.name] = item.expression.compiled(values)
-                except ExpressionError:
-                    values[item.name] = None
+                values[item.name] = _evaluate(item.expression, values)
         return values
 
     @cached_property

@@ -65,8 +65,9 @@ class StaffSessions(SecureCookieSessionInterface):
     is not parsed for cookies at all."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and (self.get_cookie_name(app) not in request.headers.get("Cookie", "")
-                               or not request.cookies.get(self.get_cookie_name(app))):
+        name = self.get_cookie_name(app)
+        if app.secret_key and (name not in request.headers.get("Cookie", "")
+                               or not request.cookies.get(name)):
             return self.session_class()
         return super().open_session(app, request)
 
