@@ -8,14 +8,17 @@ on loopback, each against a throwaway real Redis server of its own:
   going through whole screenings.
 Reported: p50 and p99 latency at a steady 100 requests a second with the Procfile's 2
 processes (open loop: requests leave on schedule whether or not earlier ones came back), the
-CPU time a request costs at that rate (the server's processes and its Redis, from /proc and
-`INFO cpu`), and requests a second at saturation (closed loop, 16 clients) with 1 and with 2
-web processes, the text line's as a ratio to the baseline's. At 100 a second the servers run
-side by side, each with its own Redis, and get their requests in the same moments (one to
-each, in turn): a load that comes and goes elsewhere on this shared machine moves them all
-alike. Saturation fills the cores, so there the servers take turns. The load generator (plain
-http.client, keep-alive) shares the machine's cores with the servers. Each figure is the
-median of `--rounds` rounds.
+CPU time a request costs at that rate and at saturation (the server's processes and its
+Redis, from /proc and `INFO cpu`), and requests a second at saturation (closed loop, 16
+clients) with 1 and with 2 web processes, the text line's as a ratio to the baseline's. At
+100 a second a request's CPU includes a share of what the servers spend whether or not
+requests come (waking threads, Redis's timers), the same for both, which brings the ratio
+towards 1; at saturation that share is spread over many more requests, so the saturation row
+is what one more request costs. At 100 a second the servers run side by side, each with its
+own Redis, and get their requests in the same moments (one to each, in turn): a load that
+comes and goes elsewhere on this shared machine moves them all alike. Saturation fills the
+cores, so there the servers take turns. The load generator (plain http.client, keep-alive)
+shares the machine's cores with the servers. Each figure is the median of `--rounds` rounds.
 `--before DIR` serves a checkout of an earlier commit beside them (its own `bot` package,
 compiled catalogs), for a before-and-after measured in the same run.
 
@@ -66,7 +69,7 @@ BEFORE = ("Before this work (2026-12-06, this command then, the servers one afte
           "to run on this shared machine; side by side, a load elsewhere moves all servers "
           "alike, but the bare route then waits for cores the text line is using, so its "
           "latency is no longer its own: hold the latencies against the p99 target, and read "
-          "what a turn costs from the CPU row and from saturation.")
+          "what a turn costs from the CPU a request takes at saturation.")
 
 Send = Callable[[http.client.HTTPConnection], float]
 
@@ -214,18 +217,37 @@ class Target:
         return self.app.startswith("bench.bare")
 
 
-def cpu_seconds(group: int, redis: Redis) -> float:
-    """CPU time (user and system) used so far by a process group (Linux /proc) and Redis."""
-    ticks = 0
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds used so far: the web processes' in user space and in the kernel, and
+    Redis's."""
+
+    user: float
+    kernel: float
+    redis: float
+
+    @property
+    def total(self) -> float:
+        return self.user + self.kernel + self.redis
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        return Cpu(self.user - other.user, self.kernel - other.kernel, self.redis - other.redis)
+
+
+def cpu_seconds(group: int, redis: Redis) -> Cpu:
+    """CPU time used so far by a process group (Linux /proc) and by Redis (`INFO cpu`)."""
+    user = kernel = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()  # the fields after the name
         except OSError:  # the process ended meanwhile
             continue
         if int(fields[2]) == group:  # pgrp, then utime and stime at 11 and 12
-            ticks += int(fields[11]) + int(fields[12])
+            user += int(fields[11])
+            kernel += int(fields[12])
     used = redis.info("cpu")
-    return ticks / os.sysconf("SC_CLK_TCK") + used["used_cpu_user"] + used["used_cpu_sys"]
+    ticks = os.sysconf("SC_CLK_TCK")
+    return Cpu(user / ticks, kernel / ticks, used["used_cpu_user"] + used["used_cpu_sys"])
 
 
 class Running:
@@ -240,8 +262,16 @@ class Running:
         self.send = bare if target.bare else Residents(self.port).send
         saturation(self.send, self.port, 3)  # warm every process and thread up
 
-    def cpu_seconds(self) -> float:
+    def cpu_seconds(self) -> Cpu:
         return cpu_seconds(self.server.process.pid, self.redis)
+
+    def saturation(self, seconds: float) -> tuple[float, float, float, float]:
+        """Requests a second at saturation, the CPU seconds each took, and of those the web
+        processes' in the kernel and Redis's."""
+        before = self.cpu_seconds()
+        rate = saturation(self.send, self.port, seconds)
+        used, requests = self.cpu_seconds() - before, rate * seconds
+        return rate, used.total / requests, used.kernel / requests, used.redis / requests
 
     def stop(self) -> None:
         self.server.stop()
@@ -251,15 +281,16 @@ class Running:
 def side_by_side(targets: list[Target], env: dict[str, str],
                  seconds: float) -> list[tuple[float, ...]]:
     """For each target with the Procfile's 2 processes: p50, p99 and CPU seconds a request
-    at RATE a second (all served at once), then requests a second at saturation (in turn)."""
+    at RATE a second (all served at once), then requests a second at saturation (in turn)
+    and the CPU seconds a request there (`Running.saturation`)."""
     running = [Running(target, env, 2) for target in targets]
     try:
         used = [server.cpu_seconds() for server in running]
         latencies = steady([(server.send, server.port) for server in running], seconds)
-        used = [server.cpu_seconds() - before for server, before in zip(running, used,
-                                                                         strict=True)]
+        used = [(server.cpu_seconds() - before).total
+                for server, before in zip(running, used, strict=True)]
         return [(statistics.median(times), percentile(times, 0.99), cpu / len(times),
-                 saturation(server.send, server.port, seconds))
+                 *server.saturation(seconds))
                 for server, times, cpu in zip(running, latencies, used, strict=True)]
     finally:
         for server in running:
@@ -270,15 +301,15 @@ def one_process(target: Target, env: dict[str, str], seconds: float) -> float:
     """Requests a second at saturation with one web process."""
     server = Running(target, env, 1)
     try:
-        return saturation(server.send, server.port, seconds)
+        return server.saturation(seconds)[0]
     finally:
         server.stop()
 
 
 def rounds(targets: list[Target], env: dict[str, str], seconds: float,
            count: int) -> dict[str, tuple[float, ...]]:
-    """name -> (p50, p99, CPU a request, saturation with 2 processes, saturation with 1):
-    medians of `count` rounds."""
+    """name -> (p50, p99, CPU a request, saturation with 2 processes, CPU a request there
+    and of it the kernel's and Redis's, saturation with 1): medians of `count` rounds."""
     runs: dict[str, list[tuple[float, ...]]] = {target.name: [] for target in targets}
     for _ in range(count):
         for target, two in zip(targets, side_by_side(targets, env, seconds), strict=True):
@@ -338,21 +369,25 @@ def rows(found: dict[str, tuple[float, ...]]) -> list[str]:
                  "ms"),
                 (f"throughput at saturation ({CLIENTS} clients), 2 processes (Procfile)", 3,
                  "/s"),
-                (f"throughput at saturation ({CLIENTS} clients), 1 process", 4, "/s")]
+                ("CPU time a request at saturation, 2 processes (web processes and Redis)", 4,
+                 "ms"),
+                ("  of which the web processes' time in the kernel", 5, "ms"),
+                ("  of which Redis's", 6, "ms"),
+                (f"throughput at saturation ({CLIENTS} clients), 1 process", 7, "/s")]
     for label, index, unit in measures:
         cells = [shown(found["bare"][index], unit)]
         for name in names:
             cells += [shown(found[name][index], unit),
                       f"{found[name][index] / found['bare'][index]:.2f}×"]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    scaling = [f"{found[name][3] / found[name][4]:.2f}×" for name in ("bare", *names)]
+    scaling = [f"{found[name][3] / found[name][7]:.2f}×" for name in ("bare", *names)]
     lines.append("| 2 processes against 1, at saturation | " + " | ".join(
         [scaling[0], *(cell for value in scaling[1:] for cell in (value, ""))]) + " |")
     return lines
 
 
 def shown(value: float, unit: str) -> str:
-    return f"{value * 1000:.1f} ms" if unit == "ms" else f"{value:.0f}/s"
+    return f"{value * 1000:.2f} ms" if unit == "ms" else f"{value:.0f}/s"
 
 
 if __name__ == "__main__":

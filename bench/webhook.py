@@ -67,7 +67,8 @@ BEFORE = ("A turn made 8 Redis round trips before issue 14's cheaper turn, and m
           "one or two), the session's and the replies' encoding, TwiML and the log line. The "
           "host's row says what those cost now. Through the test client the bare route costs "
           "less than any real server makes a request cost; under the Procfile's gunicorn "
-          "(next section) both pay the server's own work, and the ratio is the CPU row's.")
+          "(next section) both pay the server's own work, and the ratio is that of the CPU "
+          "a request takes at saturation.")
 
 
 def timed(action: Callable[[], object], rounds: int) -> list[float]:
