@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache, wraps
 from typing import Any
 from urllib.parse import parse_qsl
@@ -81,12 +81,28 @@ def signature_is_valid() -> bool:
         return False  # validator would raise sorting it, and Twilio never sends one
     validator = _validator(secret)
     algorithm = get_signature_algorithm(settings)
+    fields = _Fields(request.form)
     try:
-        expected = validator.compute_signature(signed_url(exact=False), request.form, algorithm)
+        expected = validator.compute_signature(signed_url(exact=False), fields, algorithm)
     except ValueError:  # an algorithm the library does not know: `validate` says so
         expected = ""
     return hmac.compare_digest(expected.encode(), signature.encode()) or validator.validate(
-        signed_url(), request.form, signature, algorithm=algorithm)
+        signed_url(), fields, signature, algorithm=algorithm)
+
+
+class _Fields:
+    """The form as the validator reads a form's values: by `getall`, which it tries first.
+    Werkzeug's MultiDict has `getlist` instead, which the validator reaches after an
+    AttributeError for every field (Twilio posts about twenty): half the signature's time."""
+
+    def __init__(self, form: ImmutableMultiDict[str, str]):
+        self._form = form
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._form)
+
+    def getall(self, name: str) -> list[str]:
+        return self._form.getlist(name)
 
 
 @lru_cache(maxsize=16)
