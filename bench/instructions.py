@@ -4,8 +4,9 @@ noisy machine cannot move.
 Wall-clock ratios on these 2 cores swing by a fifth between runs minutes apart
 (docs/benchmarks.md). Valgrind's callgrind counts the instructions the Python process runs
 instead, nearly the same on every run: whole signed screenings through Flask's test client (the
-signature, both Redis round trips from the client's side, the engine, TwiML, the log line)
-and as many bare GET/SET requests. Each count is the difference between a run of `--requests`
+signature check, both Redis round trips from the client's side, the engine, TwiML, the log
+line; Twilio's whole form, signed by the parent process so that signing is not counted) and as
+many bare GET/SET requests. Each count is the difference between a run of `--requests`
 screenings and one of 2, so start-up and loading cancel out; PYTHONHASHSEED is fixed. Redis's
 own work is not counted (another process): `bench/load.py` counts it. Needs `valgrind`.
 
@@ -18,10 +19,12 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -36,51 +39,72 @@ URL = "http://localhost/twilio/messages"
 
 def run(mode: str, screenings: int) -> None:
     """In the traced process: `screenings` English screenings as signed turns (`turn`) or as
-    many bare requests (`bare`), after one screening of each to warm up."""
+    many bare requests (`bare`), after one screening of each to warm up. The turns' bodies
+    and signatures come signed from the parent (`BENCH_REQUESTS`), so that Twilio's
+    signing is not counted as the turn's work."""
     sys.path.insert(0, str(HERE))
     from bare import app as bare_app  # bench/bare.py: connects to REDIS_URL on import
     from redis import Redis
-    from twilio.request_validator import RequestValidator
     from webhook import SCREENING
 
     from bot.app import create_app
 
-    validator, sids = RequestValidator(TOKEN), itertools.count(1)
+    signed = iter(json.loads(Path(os.environ["BENCH_REQUESTS"]).read_text()))
     app = create_app({
         "SCREENER_SECRET": "bench", "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "TWILIO_AUTH_TOKEN": TOKEN, "REDIS": Redis.from_url(os.environ["REDIS_URL"]),
         "RATE_LIMIT_PER_MINUTE": "1000", "GLOBAL_RATE_LIMIT_PER_MINUTE": "1000000"})
     client, bare = app.test_client(), bare_app.test_client()
 
-    def post(number: str, body: str) -> None:
-        form = {"MessageSid": f"SM{next(sids):032d}", "From": number, "To": "+14085550000",
-                "Body": body, "NumMedia": "0"}
-        client.post("/twilio/messages", data=urlencode(form).encode(), headers={
-            "X-Twilio-Signature": validator.compute_signature(URL, form),
+    def post() -> None:
+        body, signature = next(signed)
+        client.post("/twilio/messages", data=body.encode(), headers={
+            "X-Twilio-Signature": signature,
             "Content-Type": "application/x-www-form-urlencoded"})
 
-    for body in SCREENING["en"]:
-        post("+14085559999", body)
+    for _ in SCREENING["en"]:
+        post()
         bare.post("/bare")
     # A full collection over everything loaded costs tens of millions of instructions, and
     # falls inside one run's count and not the other's: set what is loaded aside first.
     gc.collect()
     gc.freeze()
-    for n in range(screenings):
-        for body in SCREENING["en"]:
+    for _ in range(screenings):
+        for _ in SCREENING["en"]:
             if mode == "turn":
-                post(f"+1408555{n:04d}", body)
+                post()
             else:
                 bare.post("/bare")
 
 
+def signed_requests(screenings: int) -> list[tuple[str, str]]:
+    """The bodies and signatures of the turns `run` posts, in order: one screening to warm
+    up, then `screenings`, each resident a number of their own."""
+    from inbound_form import inbound_sms
+    from twilio.request_validator import RequestValidator
+    from webhook import SCREENING
+
+    validator, sids = RequestValidator(TOKEN), itertools.count(1)
+    numbers = ["+14085559999", *(f"+1408555{n:04d}" for n in range(screenings))]
+    found = []
+    for number in numbers:
+        for body in SCREENING["en"]:
+            form = inbound_sms(f"SM{next(sids):032d}", number, body)
+            found.append((urlencode(form), validator.compute_signature(URL, form)))
+    return found
+
+
 def counted(checkout: Path, mode: str, screenings: int, redis_url: str) -> int:
     """Instructions of one traced run of `run` with `checkout`'s `bot`."""
-    done = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-         __file__, "--run", mode, str(screenings)],
-        env={**os.environ, "PYTHONPATH": str(checkout.resolve()), "PYTHONHASHSEED": "0",
-             "REDIS_URL": redis_url}, cwd=checkout, capture_output=True, text=True, check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as requests:
+        json.dump(signed_requests(screenings), requests)
+        requests.flush()
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+             __file__, "--run", mode, str(screenings)],
+            env={**os.environ, "PYTHONPATH": str(checkout.resolve()), "PYTHONHASHSEED": "0",
+                 "REDIS_URL": redis_url, "BENCH_REQUESTS": requests.name},
+            cwd=checkout, capture_output=True, text=True, check=True)
     return int(re.search(r"Collected : (\d+)", done.stderr)[1])
 
 
@@ -134,10 +158,10 @@ def main() -> None:
         + (f"; {args.before_name} is a `git archive` in DIR, catalogs compiled" if args.before
            else "") + "). Unlike time on this shared machine, one tree's counts repeat "
         "within about 2% from run to run. Across trees they do not line up so well: the bare "
-        "route, the same code in every tree, counted 1.08 to 1.28 M in the trees measured on "
-        "2026-12-07 (a tree's whole loaded heap runs in the same process). Read each row's "
-        "turn against its own bare request, and trust a difference between trees only when "
-        "it is well above a tenth of a million.", "",
+        "route, the same code in every tree, counted from 0.88 to 1.28 M in the runs of "
+        "2026-12-07 (a tree's whole loaded heap runs in the same process). So a row's ratio "
+        "moves with its bare count as much as with its turn: compare turns between trees, "
+        "and trust a difference only when it is well above a fifth of a million.", "",
         "| code | bare GET/SET request | signed turn | turn / bare |", "|---|---|---|---|",
         *rows])
     print(table)

@@ -4,8 +4,8 @@ throughput at saturation, each against a bare endpoint measured in the same run.
 Both servers run the Procfile's web command (gunicorn, 8 threads a process, its access log),
 on loopback, each against a throwaway real Redis server of its own:
 - the baseline: a Flask app whose one route does one Redis GET and one SET (bench/bare.py);
-- the text line: `bot.app:create_app()`, fed correctly signed Twilio requests from residents
-  going through whole screenings.
+- the text line: `bot.app:create_app()`, fed correctly signed Twilio requests (every field
+  Twilio posts, bench/inbound_form.py) from residents going through whole screenings.
 Reported: p50 and p99 latency at a steady 100 requests a second with the Procfile's 2
 processes (open loop: requests leave on schedule whether or not earlier ones came back), the
 CPU time a request costs at that rate and at saturation (the server's processes and its
@@ -48,6 +48,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "reliability")]
 
+from inbound_form import inbound_sms  # noqa: E402  (bench/inbound_form.py, beside this script)
 from live import procfile_web  # noqa: E402  (the Procfile's web line, on loopback)
 from redis import Redis  # noqa: E402
 from report import write_section  # noqa: E402  (bench/report.py, beside this script)
@@ -133,8 +134,7 @@ class Residents:
             number, index = self.free.pop() if self.free else (
                 f"+1408{next(self.numbers):07d}", 0)
             sid = f"SM{next(self.sids):032x}"
-        form = {"MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": number,
-                "To": "+14085550000", "Body": SCREENING[index], "NumMedia": "0"}
+        form = inbound_sms(sid, number, SCREENING[index])
         headers = {"X-Twilio-Signature": self.validator.compute_signature(self.url, form),
                    "Content-Type": "application/x-www-form-urlencoded"}
         start = time.perf_counter()
