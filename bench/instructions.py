@@ -97,7 +97,8 @@ def signed_requests(screenings: int) -> list[tuple[str, str]]:
 def counted(checkout: Path, mode: str, screenings: int, redis_url: str) -> int:
     """Instructions of one traced run of `run` with `checkout`'s `bot`."""
     with tempfile.NamedTemporaryFile("w", suffix=".json") as requests:
-        json.dump(signed_requests(screenings), requests)
+        # Only what the run posts: the bare run reads no more for more screenings.
+        json.dump(signed_requests(screenings if mode == "turn" else 0), requests)
         requests.flush()
         done = subprocess.run(
             ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
@@ -156,12 +157,12 @@ def main() -> None:
         "only, Redis not counted; PYTHONHASHSEED=0; each figure the difference between "
         f"{args.screenings} and {FEW} English screenings, so start-up cancels out"
         + (f"; {args.before_name} is a `git archive` in DIR, catalogs compiled" if args.before
-           else "") + "). Unlike time on this shared machine, one tree's counts repeat "
-        "within about 2% from run to run. Across trees they do not line up so well: the bare "
-        "route, the same code in every tree, counted from 0.88 to 1.28 M in the runs of "
-        "2026-12-07 (a tree's whole loaded heap runs in the same process). So a row's ratio "
-        "moves with its bare count as much as with its turn: compare turns between trees, "
-        "and trust a difference only when it is well above a fifth of a million.", "",
+           else "") + "). Steadier than time on this shared machine, but not exact: the same "
+        "tree's turn has counted within 2% on some runs and 6% apart on others, and the bare "
+        "route, the same code in every tree, from 0.88 to 1.28 M in the runs of 2026-12-07 "
+        "(the whole loaded heap runs in the same process). A row's ratio moves with its bare "
+        "count as much as with its turn: compare turns between trees measured side by side, "
+        "and trust a difference only when it is well above a quarter of a million.", "",
         "| code | bare GET/SET request | signed turn | turn / bare |", "|---|---|---|---|",
         *rows])
     print(table)
