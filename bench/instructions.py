@@ -80,16 +80,15 @@ def run(mode: str, screenings: int) -> None:
 def signed_requests(screenings: int) -> list[tuple[str, str]]:
     """The bodies and signatures of the turns `run` posts, in order: one screening to warm
     up, then `screenings`, each resident a number of their own."""
-    from inbound_form import inbound_sms
     from twilio.request_validator import RequestValidator
-    from webhook import SCREENING
+    from webhook import SCREENING, twilio_form
 
     validator, sids = RequestValidator(TOKEN), itertools.count(1)
     numbers = ["+14085559999", *(f"+1408555{n:04d}" for n in range(screenings))]
     found = []
     for number in numbers:
         for body in SCREENING["en"]:
-            form = inbound_sms(f"SM{next(sids):032d}", number, body)
+            form = twilio_form(f"SM{next(sids):032d}", number, body)
             found.append((urlencode(form), validator.compute_signature(URL, form)))
     return found
 

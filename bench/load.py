@@ -5,7 +5,7 @@ Both servers run the Procfile's web command (gunicorn, 8 threads a process, its 
 on loopback, each against a throwaway real Redis server of its own:
 - the baseline: a Flask app whose one route does one Redis GET and one SET (bench/bare.py);
 - the text line: `bot.app:create_app()`, fed correctly signed Twilio requests (every field
-  Twilio posts, bench/inbound_form.py) from residents going through whole screenings.
+  Twilio posts, tests/phone.py `twilio_form`) from residents going through whole screenings.
 Reported: p50 and p99 latency at a steady 100 requests a second with the Procfile's 2
 processes (open loop: requests leave on schedule whether or not earlier ones came back), the
 CPU time a request costs at that rate and at saturation (the server's processes and its
@@ -48,8 +48,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "reliability")]
 
-from inbound_form import inbound_sms  # noqa: E402  (bench/inbound_form.py, beside this script)
 from live import procfile_web  # noqa: E402  (the Procfile's web line, on loopback)
+from phone import twilio_form  # noqa: E402  (Twilio's whole form)
 from redis import Redis  # noqa: E402
 from report import write_section  # noqa: E402  (bench/report.py, beside this script)
 from twilio.request_validator import RequestValidator  # noqa: E402
@@ -134,7 +134,7 @@ class Residents:
             number, index = self.free.pop() if self.free else (
                 f"+1408{next(self.numbers):07d}", 0)
             sid = f"SM{next(self.sids):032x}"
-        form = inbound_sms(sid, number, SCREENING[index])
+        form = twilio_form(sid, number, SCREENING[index])
         headers = {"X-Twilio-Signature": self.validator.compute_signature(self.url, form),
                    "Content-Type": "application/x-www-form-urlencoded"}
         start = time.perf_counter()

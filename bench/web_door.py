@@ -20,11 +20,10 @@ import statistics
 from datetime import date
 from pathlib import Path
 
-from inbound_form import inbound_sms  # bench/inbound_form.py, beside this script
 from redis import Redis
 from report import write_section  # bench/report.py, beside this script
 from twilio.request_validator import RequestValidator
-from webhook import SCREENING, TOKEN, URL, summary, timed  # bench/webhook.py
+from webhook import SCREENING, TOKEN, URL, summary, timed, twilio_form  # bench/webhook.py
 
 from bot.app import create_app
 from bot.content import load_content
@@ -53,7 +52,7 @@ def main() -> None:
         })
 
         def sms(number: str, body: str) -> None:
-            form = inbound_sms(f"SM{next(sids):032d}", number, body)
+            form = twilio_form(f"SM{next(sids):032d}", number, body)
             response = app.test_client().post(
                 "/twilio/messages", data=form,
                 headers={"X-Twilio-Signature": validator.compute_signature(URL, form)})

@@ -5,7 +5,7 @@ Measures, in one process and one run, against a throwaway real Redis server:
   same kind of test client: the least a web hook that keeps state could cost;
 - `GET /healthz` of the text line (a PING and a SET);
 - a whole signed `POST /twilio/messages` turn, with every field Twilio posts
-  (bench/inbound_form.py): signature check, lock, dedup, load, opt-out and
+  (tests/phone.py `twilio_form`): signature check, lock, dedup, load, opt-out and
   flood checks, engine, save and unlock, TwiML, over complete screenings, in English and
   in Vietnamese (UCS-2 texts, the longest catalog lookups);
 - within those same turns, the time in `engine.step` (the pure engine: the flow's questions,
@@ -41,10 +41,12 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask
-from inbound_form import inbound_sms  # bench/inbound_form.py, beside this script
 from redis import Redis
 from report import write_section  # bench/report.py, beside this script
 from twilio.request_validator import RequestValidator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from phone import twilio_form  # tests/phone.py: Twilio's whole form
 
 from bot import inbound
 from bot.app import create_app
@@ -137,7 +139,7 @@ def measure(conversations: int) -> dict[str, list[float]]:
 
         def signed(number: str, body: str) -> tuple[bytes, dict[str, str]]:
             """What Twilio would post, signed and encoded (outside the time measured)."""
-            form = inbound_sms(f"SM{next(sids):032d}", number, body)
+            form = twilio_form(f"SM{next(sids):032d}", number, body)
             return urlencode(form).encode(), {
                 "X-Twilio-Signature": validator.compute_signature(URL, form),
                 "Content-Type": "application/x-www-form-urlencoded"}

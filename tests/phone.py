@@ -50,6 +50,28 @@ def new_sid() -> str:
     return f"SM{next(_sids):032d}"
 
 
+class TwilioForm(dict[str, str]):
+    """A form as Twilio posts it, that the validator signs the quick way: it asks for a
+    field's values by `getall` first, and reaches a plain dict's only after two
+    AttributeErrors a field (a load generator shares the cores with the servers it measures)."""
+
+    def getall(self, name: str) -> list[str]:
+        return [self[name]]
+
+
+def twilio_form(sid: str, sender: str, body: str, to: str = "+14085550000") -> TwilioForm:
+    """Every field Twilio posts for an inbound SMS, not only the four the text line reads:
+    the signature covers them all, and the form is parsed whole."""
+    return TwilioForm({
+        "ToCountry": "US", "ToState": "CA", "SmsMessageSid": sid, "NumMedia": "0",
+        "ToCity": "SAN JOSE", "FromZip": "95112", "SmsSid": sid, "FromState": "CA",
+        "SmsStatus": "received", "FromCity": "SAN JOSE", "Body": body, "FromCountry": "US",
+        "To": to, "MessagingServiceSid": "MG" + "2" * 32, "ToZip": "95113",
+        "NumSegments": "1", "MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": sender,
+        "ApiVersion": "2010-04-01",
+    })
+
+
 def sign(url: str, params: Mapping[str, str], token: str = AUTH_TOKEN,
          algorithm: str | None = None) -> str:
     return RequestValidator(token).compute_signature(url, params, algorithm)

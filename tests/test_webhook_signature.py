@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from phone import AUTH_TOKEN, WEBHOOK_URL, Phone, make_app, replies, sign
+from phone import AUTH_TOKEN, NUMBER, WEBHOOK_URL, Phone, make_app, replies, sign, twilio_form
 from twilio.request_validator import HMAC_SHA256
 
 pytest_plugins = ["redis_server"]
@@ -197,32 +197,28 @@ def test_an_unsigned_body_that_is_not_utf8_is_refused_not_answered(app):
     assert response.status_code == 403
 
 
-def test_every_corpus_message_in_twilios_full_form_reads_as_werkzeug_reads_it(app):
+def test_every_corpus_message_in_twilios_full_form_reads_and_verifies_as_werkzeug_reads_it(app):
     """What residents really text (tests/corpus/, five languages and scripts), in the whole
     form Twilio posts, encoded as Twilio encodes it (spaces as +): `read_form` gives the
-    same fields as Werkzeug's parser."""
+    same fields as Werkzeug's parser, and the signature the library made over them holds."""
     from urllib.parse import urlencode
 
     from flask import request
 
     from bot.corpus import corpus_files, load_corpus
-    from bot.web.twilio import read_form
+    from bot.web.twilio import read_form, signature_is_valid
 
     said = {text for path in corpus_files() for case in load_corpus(path) for text in case.say}
     assert len(said) > 700
     kinds = {"content_type": "application/x-www-form-urlencoded"}
     for text in sorted(said):
-        body = urlencode({
-            "ToCountry": "US", "ToState": "CA", "SmsMessageSid": "SM" + "1" * 32,
-            "NumMedia": "0", "ToCity": "SAN JOSE", "FromZip": "95112", "SmsSid": "SM" + "1" * 32,
-            "FromState": "CA", "SmsStatus": "received", "FromCity": "SAN JOSE", "Body": text,
-            "FromCountry": "US", "To": "+14085550000", "MessagingServiceSid": "MG" + "2" * 32,
-            "ToZip": "95113", "NumSegments": "1", "MessageSid": "SM" + "1" * 32,
-            "AccountSid": "AC" + "0" * 32, "From": "+14085550123", "ApiVersion": "2010-04-01",
-        }).encode()
-        with app.test_request_context("/twilio/messages", method="POST", data=body, **kinds):
+        form = twilio_form("SM" + "1" * 32, NUMBER, text)
+        body = urlencode(form).encode()
+        signed = {"headers": {"X-Twilio-Signature": sign(WEBHOOK_URL, dict(form))}, **kinds}
+        with app.test_request_context("/twilio/messages", method="POST", data=body, **signed):
             read_form()
             short = request.form
+            assert signature_is_valid(), text
         with app.test_request_context("/twilio/messages", method="POST", data=body, **kinds):
             assert list(short.items(multi=True)) == list(request.form.items(multi=True))
         assert short["Body"] == text
