@@ -1,4 +1,4 @@
-"""The text line with its engine at (almost) no cost, for `bench/load.py --engine-free`: a
+"""The text line with its engine at (almost) no cost, for the benchmarks' `--engine-free`: a
 bound on what everything around the engine costs, so a target for the whole turn can be
 checked against what the host alone already spends.
 
@@ -9,7 +9,8 @@ form, the lock and the reads, the flood and opt-out checks, the save, the jobs (
 turn still queues its follow-ups, under the message's own ids), TwiML and the log line.
 Only for measuring: every resident of the load generator sends the same screening.
 
-    gunicorn 'bench.engine_free:create_app()'
+    gunicorn 'bench.engine_free:create_app()'      (bench/load.py --engine-free)
+    replay_engine() before the app is made        (bench/instructions.py --engine-free)
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ from bot.engine import Step
 
 
 def create_app() -> Flask:
+    replay_engine()
+    return create_text_line()
+
+
+def replay_engine() -> None:
+    """From now on in this process, each engine answer is worked out once and replayed."""
     real_step = inbound.step
     answered: dict[tuple[Any, ...], Step] = {}
 
@@ -38,4 +45,3 @@ def create_app() -> Flask:
         return answered[place]
 
     inbound.step = step_from_memory
-    return create_text_line()

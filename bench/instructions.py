@@ -6,12 +6,14 @@ Wall-clock ratios on these 2 cores swing by a fifth between runs minutes apart
 instead, nearly the same on every run: whole signed screenings through Flask's test client (the
 signature check, both Redis round trips from the client's side, the engine, TwiML, the log
 line; Twilio's whole form, signed by the parent process so that signing is not counted) and as
-many bare GET/SET requests. Each count is the difference between a run of `--requests`
+many bare GET/SET requests. Each count is the difference between a run of `--screenings`
 screenings and one of 2, so start-up and loading cancel out; PYTHONHASHSEED is fixed. Redis's
-own work is not counted (another process): `bench/load.py` counts it. Needs `valgrind`.
+own work is not counted (another process): `bench/load.py` counts it. `--engine-free` also
+counts the turns with the engine's answers replayed from memory (bench/engine_free.py): what
+the rest of a turn runs. Needs `valgrind`.
 
     .venv/bin/python bench/instructions.py [--screenings 12] [--before DIR --before-name NAME]
-                                           [--write docs/benchmarks.md]
+                                           [--engine-free] [--write docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -38,10 +40,11 @@ URL = "http://localhost/twilio/messages"
 
 
 def run(mode: str, screenings: int) -> None:
-    """In the traced process: `screenings` English screenings as signed turns (`turn`) or as
-    many bare requests (`bare`), after one screening of each to warm up. The turns' bodies
-    and signatures come signed from the parent (`BENCH_REQUESTS`), so that Twilio's
-    signing is not counted as the turn's work."""
+    """In the traced process: `screenings` English screenings as signed turns (`turn`; with
+    the engine's answers replayed from memory, `engine_free`) or as many bare requests
+    (`bare`), after one screening of each to warm up. The turns' bodies and signatures come
+    signed from the parent (`BENCH_REQUESTS`), so that Twilio's signing is not counted as
+    the turn's work."""
     sys.path.insert(0, str(HERE))
     from bare import app as bare_app  # bench/bare.py: connects to REDIS_URL on import
     from redis import Redis
@@ -49,6 +52,10 @@ def run(mode: str, screenings: int) -> None:
 
     from bot.app import create_app
 
+    if mode == "engine_free":
+        from engine_free import replay_engine  # bench/engine_free.py
+
+        replay_engine()
     signed = iter(json.loads(Path(os.environ["BENCH_REQUESTS"]).read_text()))
     app = create_app({
         "SCREENER_SECRET": "bench", "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
@@ -71,7 +78,7 @@ def run(mode: str, screenings: int) -> None:
     gc.freeze()
     for _ in range(screenings):
         for _ in SCREENING["en"]:
-            if mode == "turn":
+            if mode != "bare":
                 post()
             else:
                 bare.post("/bare")
@@ -97,7 +104,7 @@ def counted(checkout: Path, mode: str, screenings: int, redis_url: str) -> int:
     """Instructions of one traced run of `run` with `checkout`'s `bot`."""
     with tempfile.NamedTemporaryFile("w", suffix=".json") as requests:
         # Only what the run posts: the bare run reads no more for more screenings.
-        json.dump(signed_requests(screenings if mode == "turn" else 0), requests)
+        json.dump(signed_requests(screenings if mode != "bare" else 0), requests)
         requests.flush()
         done = subprocess.run(
             ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
@@ -108,8 +115,9 @@ def counted(checkout: Path, mode: str, screenings: int, redis_url: str) -> int:
     return int(re.search(r"Collected : (\d+)", done.stderr)[1])
 
 
-def per_request(checkout: Path, screenings: int, pool: ThreadPoolExecutor) -> dict[str, float]:
-    """Instructions a request, for the turn and the bare route, with `checkout`'s code (the
+def per_request(checkout: Path, screenings: int, pool: ThreadPoolExecutor,
+                modes: tuple[str, ...] = ("turn", "bare")) -> dict[str, float]:
+    """Instructions a request in each of `modes` (see `run`) with `checkout`'s code (the
     traced runs side by side: a count does not depend on what else runs)."""
     from webhook import SCREENING
 
@@ -120,10 +128,10 @@ def per_request(checkout: Path, screenings: int, pool: ThreadPoolExecutor) -> di
             return counted(checkout, mode, size, server.url)
 
     runs = {(mode, size): pool.submit(count, mode, size)
-            for mode in ("turn", "bare") for size in (FEW, screenings)}
+            for mode in modes for size in (FEW, screenings)}
     requests = (screenings - FEW) * len(SCREENING["en"])
     return {mode: (runs[mode, screenings].result() - runs[mode, FEW].result()) / requests
-            for mode in ("turn", "bare")}
+            for mode in modes}
 
 
 def main() -> None:
@@ -131,6 +139,9 @@ def main() -> None:
     parser.add_argument("--screenings", type=int, default=12)
     parser.add_argument("--before", type=Path, default=None)
     parser.add_argument("--before-name", default="an earlier commit")
+    parser.add_argument("--engine-free", action="store_true",
+                        help="also count this tree's turn with the engine's answers replayed "
+                             "(bench/engine_free.py): what the rest of a turn runs")
     parser.add_argument("--write", type=Path, default=None)
     parser.add_argument("--run", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -142,21 +153,32 @@ def main() -> None:
     if args.before:
         trees[args.before_name] = args.before
     rows = []
+    now_modes = ("turn", "bare", "engine_free") if args.engine_free else ("turn", "bare")
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
-        measured = {name: per_request(tree, args.screenings, pool) for name, tree in trees.items()}
+        measured = {name: per_request(tree, args.screenings, pool,
+                                      now_modes if name == "now" else ("turn", "bare"))
+                    for name, tree in trees.items()}
     for name, found in measured.items():
-        rows.append(f"| {name} | {found['bare'] / 1e6:.2f} M | {found['turn'] / 1e6:.2f} M | "
-                    f"{found['turn'] / found['bare']:.2f}× |")
+        turns = [(name, found["turn"])]
+        if "engine_free" in found:
+            turns.append((f"{name}, engine at no cost", found["engine_free"]))
+        rows += [f"| {label} | {found['bare'] / 1e6:.2f} M | {turn / 1e6:.2f} M | "
+                 f"{turn / found['bare']:.2f}× |" for label, turn in turns]
     command = f".venv/bin/python bench/instructions.py --screenings {args.screenings}"
     if args.before:
         command += f" --before DIR --before-name {args.before_name}"
+    if args.engine_free:
+        command += " --engine-free"
     table = "\n".join([
         SECTION, "",
         f"`{command}` ({date.today().isoformat()}; valgrind's callgrind, the Python process "
         "only, Redis not counted; PYTHONHASHSEED=0; each figure the difference between "
         f"{args.screenings} and {FEW} English screenings, so start-up cancels out"
         + (f"; {args.before_name} is a `git archive` in DIR, catalogs compiled" if args.before
-           else "") + "). Steadier than time on this shared machine, but not exact: the same "
+           else "")
+        + ("; \"engine at no cost\": the same turns with each engine answer replayed from "
+           "memory after its first time (`bench/engine_free.py`)" if args.engine_free else "")
+        + "). Steadier than time on this shared machine, but not exact: the same "
         "tree's turn has counted within 2% on some runs and 6% apart on others, and the bare "
         "route, the same code in every tree, from 0.88 to 1.28 M in the runs of 2026-12-07 "
         "(the whole loaded heap runs in the same process). A row's ratio moves with its bare "
