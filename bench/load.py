@@ -55,12 +55,13 @@ from phone import twilio_form  # noqa: E402  (Twilio's whole form)
 from redis import Redis  # noqa: E402
 from report import write_section  # noqa: E402  (bench/report.py, beside this script)
 from twilio.request_validator import RequestValidator  # noqa: E402
+from webhook import SCREENING as SCREENINGS  # noqa: E402  (bench/webhook.py's screenings)
+from webhook import TOKEN  # noqa: E402
 
 from bot.redis_embedded import RedisServer, free_port  # noqa: E402
 
-TOKEN = "bench-token"
 SECRET = "bench-secret"
-SCREENING = ["hi", "20", "95112", "1", "no", "no", "$1,200", "1", "no", "no", "no", "no", "2"]
+SCREENING = SCREENINGS["en"]
 SECTION = "## The web hook under load"
 RATE = 100  # requests a second: a short code's top speed
 CLIENTS = 16

@@ -122,10 +122,11 @@ class Phone:
         return self.text(ANSWERS.get(question.id, BY_TYPE[question.type]))
 
     def screen_to_results(self, limit: int = 40) -> list[str]:
-        """Text hello and answer every question until the results come; their replies."""
+        """Text hello and answer every question until the results come; every reply, in
+        order."""
         said = self.text("hello")
         for _ in range(limit):
             if (self.session or {}).get("stage") == "results":
                 return said
-            said = self.answer_current_question()
+            said += self.answer_current_question()
         raise AssertionError(f"no results after {limit} answers: {self.session}")

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
+from flask import request
 from phone import AUTH_TOKEN, NUMBER, WEBHOOK_URL, Phone, make_app, replies, sign, twilio_form
 from twilio.request_validator import HMAC_SHA256
+from werkzeug.datastructures import MultiDict
+
+from bot.corpus import corpus_files, load_corpus
+from bot.web.twilio import read_form, signature_is_valid
 
 pytest_plugins = ["redis_server"]
 SHARED_KEY_ID = "webhooks_sharedkey_0123"
@@ -140,10 +147,6 @@ class TestBehindAProxy:
 def test_a_field_sent_twice_is_signed_with_both_values(app):
     """Twilio signs every value of a field; the library reads them from Werkzeug's form and
     from the faster view the app hands it alike."""
-    from urllib.parse import urlencode
-
-    from werkzeug.datastructures import MultiDict
-
     items = [*Phone(app).form("hello").items(), ("MediaUrl0", "b"), ("MediaUrl0", "a")]
     body = urlencode(items)
     kinds = {"content_type": "application/x-www-form-urlencoded"}
@@ -170,10 +173,6 @@ def test_status_callbacks_need_a_signature_too(app):
 ])
 def test_twilio_forms_read_the_short_way_equal_werkzeugs(app, body):
     """`read_form` gives the web hooks exactly the form Werkzeug would parse from the body."""
-    from flask import request
-
-    from bot.web.twilio import read_form
-
     kinds = {"content_type": "application/x-www-form-urlencoded"}
     with app.test_request_context("/twilio/messages", method="POST", data=body, **kinds):
         read_form()
@@ -201,13 +200,6 @@ def test_every_corpus_message_in_twilios_full_form_reads_and_verifies_as_werkzeu
     """What residents really text (tests/corpus/, five languages and scripts), in the whole
     form Twilio posts, encoded as Twilio encodes it (spaces as +): `read_form` gives the
     same fields as Werkzeug's parser, and the signature the library made over them holds."""
-    from urllib.parse import urlencode
-
-    from flask import request
-
-    from bot.corpus import corpus_files, load_corpus
-    from bot.web.twilio import read_form, signature_is_valid
-
     said = {text for path in corpus_files() for case in load_corpus(path) for text in case.say}
     assert len(said) > 700
     kinds = {"content_type": "application/x-www-form-urlencoded"}
